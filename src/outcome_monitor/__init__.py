@@ -1,0 +1,1 @@
+"""Outcome monitoring and accountability for the Dutch social domain."""

@@ -1,0 +1,98 @@
+"""The columns of the raw zone's Parquet files: the contract between ingest and dbt.
+
+Each record type has its own folder ``raw/<record_type>/<submission_id>/`` holding
+``accepted.parquet`` and ``rejected.parquet`` with the same columns, and ``manifest.json``.
+``raw/<record_type>/_schema/empty.parquet`` is an empty file with these columns, so a glob over
+``raw/<record_type>/*/*.parquet`` always matches and always has the right types.
+
+No column holds a BSN, a name, an address or a birth date: the client is ``client_pseudonym``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# Columns every record carries: where it came from and what became of it.
+_PROVENANCE = [
+    ("submission_id", pa.string()),
+    ("member_name", pa.string()),  # the message's file name (inside a ZIP bundle, its member name)
+    ("message_id", pa.string()),  # BerichtIdentificatie/Identificatie
+    ("line_number", pa.int32()),  # 1-based position of the record in its message
+    ("domein", pa.string()),  # 'jeugd' (iJw) or 'wmo' (iWmo)
+    ("berichtcode", pa.string()),  # JW301, JW305, JW307, JW323, WMO301, ...
+    ("gemeente_code", pa.string()),
+    ("aanbieder_agb", pa.string()),
+    ("client_pseudonym", pa.string()),
+]
+_OUTCOME = [
+    ("status", pa.string()),  # 'geaccepteerd' or 'afgewezen'
+    ("finding_codes", pa.list_(pa.string())),
+]
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "toewijzing": pa.schema(
+        _PROVENANCE
+        + [
+            ("toewijzingnummer", pa.string()),
+            ("productcategorie", pa.string()),
+            ("productcode", pa.string()),
+            ("toewijzingsdatum", pa.date32()),
+            ("ingangsdatum", pa.date32()),
+            ("einddatum", pa.date32()),
+            ("volume", pa.int64()),
+            ("eenheid", pa.string()),
+            ("frequentie", pa.string()),
+            ("budget_cents", pa.int64()),
+            ("reden_wijziging", pa.string()),
+        ]
+        + _OUTCOME
+    ),
+    "start_zorg": pa.schema(
+        _PROVENANCE
+        + [
+            ("toewijzingnummer", pa.string()),
+            ("productcategorie", pa.string()),
+            ("productcode", pa.string()),
+            ("toewijzing_ingangsdatum", pa.date32()),
+            ("begindatum", pa.date32()),
+            ("status_aanlevering", pa.string()),
+        ]
+        + _OUTCOME
+    ),
+    "stop_zorg": pa.schema(
+        _PROVENANCE
+        + [
+            ("toewijzingnummer", pa.string()),
+            ("productcategorie", pa.string()),
+            ("productcode", pa.string()),
+            ("toewijzing_ingangsdatum", pa.date32()),
+            ("begindatum", pa.date32()),
+            ("einddatum", pa.date32()),
+            ("reden_beeindiging", pa.string()),
+            ("status_aanlevering", pa.string()),
+        ]
+        + _OUTCOME
+    ),
+    "declaratie_regel": pa.schema(
+        _PROVENANCE
+        + [
+            ("declaratienummer", pa.string()),
+            ("declaratie_begindatum", pa.date32()),
+            ("declaratie_einddatum", pa.date32()),
+            ("declaratie_dagtekening", pa.date32()),
+            ("referentienummer", pa.string()),
+            ("vorig_referentienummer", pa.string()),
+            ("toewijzingnummer", pa.string()),
+            ("productcategorie", pa.string()),
+            ("productcode", pa.string()),
+            ("period_start_date", pa.date32()),
+            ("period_end_date", pa.date32()),
+            ("volume", pa.int64()),
+            ("eenheid", pa.string()),
+            ("tarief_cents", pa.int64()),
+            ("bedrag_cents", pa.int64()),
+            ("debet_credit", pa.string()),
+        ]
+        + _OUTCOME
+    ),
+}

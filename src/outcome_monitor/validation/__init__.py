@@ -1,0 +1,1 @@
+"""Rules with their codes and Dutch messages, and the Great Expectations glue that runs them."""
