@@ -60,7 +60,11 @@ def validate_dataframe(frame: pd.DataFrame, suite: dict[str, Any]) -> list[Expec
     """Validate `frame` (with a default RangeIndex) against `suite`; one outcome per expectation."""
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    # Progress bars go to stderr, where Airflow logs them as errors.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch_definition = (
         context.data_sources.add_pandas("rows")
         .add_dataframe_asset("frame")

@@ -1,0 +1,86 @@
+"""`outcome-monitor`: the same functions the DAGs call, for people and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from outcome_monitor.config import paths
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from outcome_monitor.generate import generate
+
+    truth = generate(
+        Path(args.out),
+        seed=args.seed,
+        scale=args.scale,
+        defect_rate=args.defect_rate,
+        start=date.fromisoformat(args.start),
+        end=date.fromisoformat(args.end),
+    )
+    print(truth)
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from outcome_monitor.ingest import ingest_file
+
+    for name in args.files:
+        report = ingest_file(Path(name), paths())
+        print(json.dumps(report, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from outcome_monitor.build import BuildError, build_and_publish
+
+    try:
+        summary = build_and_publish(paths(), as_of_date=date.fromisoformat(args.as_of) if args.as_of else None)
+    except BuildError as error:
+        print(f"niet gepubliceerd: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, ensure_ascii=False, default=str))
+    return 0
+
+
+def _superset(args: argparse.Namespace) -> int:
+    from outcome_monitor.stack import superset
+
+    return superset.main(args.rest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="outcome-monitor", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="generate a sample region's submissions and ground truth")
+    generate.add_argument("--out", default="data/sample")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--scale", type=float, default=1.0)
+    generate.add_argument("--defect-rate", type=float, default=0.02)
+    generate.add_argument("--start", default="2025-01-01")
+    generate.add_argument("--end", default="2026-06-30")
+    generate.set_defaults(func=_generate)
+
+    ingest = commands.add_parser("ingest", help="ingest files; prints one feedback report per file (JSON lines)")
+    ingest.add_argument("files", nargs="+")
+    ingest.set_defaults(func=_ingest)
+
+    build = commands.add_parser("build", help="dbt build, check the marts, publish; exits 1 if not published")
+    build.add_argument("--as-of", help="date that decides provisional/final (default: today)")
+    build.set_defaults(func=_build)
+
+    superset = commands.add_parser("superset", help="set up, start or stop Superset")
+    superset.add_argument("rest", nargs=argparse.REMAINDER)
+    superset.set_defaults(func=_superset)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
