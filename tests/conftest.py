@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ EXAMPLES_IJW = SHARED_REFERENCE / "ijw-3.2" / "voorbeeldberichten"
 EXAMPLES_IWMO = SHARED_REFERENCE / "iwmo-3.2" / "voorbeeldberichten"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Airflow writes its config where AIRFLOW_HOME points: never into the developer's home.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-home-"))
 
 
 @pytest.fixture

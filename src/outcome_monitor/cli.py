@@ -53,6 +53,18 @@ def _superset(args: argparse.Namespace) -> int:
     return superset.main(args.rest)
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from outcome_monitor.stack.demo import run_demo
+
+    return run_demo()
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from outcome_monitor.stack.demo import stop_all
+
+    return stop_all()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="outcome-monitor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     superset = commands.add_parser("superset", help="set up, start or stop Superset")
     superset.add_argument("rest", nargs=argparse.REMAINDER)
     superset.set_defaults(func=_superset)
+
+    demo = commands.add_parser("demo", help="start everything and feed the sample region through it")
+    demo.set_defaults(func=_demo)
+    stop = commands.add_parser("stop", help="stop the servers `demo` started")
+    stop.set_defaults(func=_stop)
 
     args = parser.parse_args(argv)
     return args.func(args)
