@@ -33,8 +33,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory):
-    from outcome_monitor.generate import generate
     from datetime import date
+
+    from outcome_monitor.generate import generate
 
     out = tmp_path_factory.mktemp("region")
     truth = generate(out, seed=7, scale=0.1, defect_rate=0.03, start=date(2025, 1, 1), end=date(2025, 12, 31))

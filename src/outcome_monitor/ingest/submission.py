@@ -97,7 +97,12 @@ def ingest_file(
             for code in codes:
                 finding = row_findings.setdefault(
                     code,
-                    {"code": code, "severity": result.severity_of(code), "message": result.message_of(code), "rows": []},
+                    {
+                        "code": code,
+                        "severity": result.severity_of(code),
+                        "message": result.message_of(code),
+                        "rows": [],
+                    },
                 )
                 finding["rows"].append(_row_reference(row))
             row["client_pseudonym"] = pseudonymise(row.pop("bsn") or "", key)

@@ -59,7 +59,6 @@ def load_suite(name: str, codelists: Callable[[str], Iterable[str]] | None = Non
 def validate_dataframe(frame: pd.DataFrame, suite: dict[str, Any]) -> list[ExpectationOutcome]:
     """Validate `frame` (with a default RangeIndex) against `suite`; one outcome per expectation."""
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
