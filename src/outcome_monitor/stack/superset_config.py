@@ -1,0 +1,148 @@
+"""Superset configuration for the outcome monitor (copied verbatim to ``<home>/superset/``).
+
+This file is not imported by the ``outcome_monitor`` package: ``stack/superset.py`` copies it to
+``$OUTCOME_MONITOR_HOME/superset/superset_config.py`` and points ``SUPERSET_CONFIG_PATH`` at the
+copy. Every path is derived from the copy's own location, so the file holds no environment-specific
+paths and no secrets: the secret key is read from ``<home>/secrets/superset-secret-key`` (mode 0600),
+which the set-up generates once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_SUPERSET_DIR = Path(__file__).resolve().parent  # <home>/superset
+_HOME = _SUPERSET_DIR.parent
+
+SECRET_KEY = (_HOME / "secrets" / "superset-secret-key").read_text().strip()
+
+# Metadata (users, dashboards, charts) in SQLite next to this file; the analytics data is the
+# published DuckDB file, registered as a read-only database by the dashboard import.
+SQLALCHEMY_DATABASE_URI = f"sqlite:///{_SUPERSET_DIR / 'superset.db'}?check_same_thread=false"
+DATA_DIR = str(_SUPERSET_DIR)
+UPLOAD_FOLDER = str(_SUPERSET_DIR / "uploads")
+
+APP_NAME = "Uitkomstenmonitor"
+
+FEATURE_FLAGS = {
+    # Render every chart of a dashboard at once (also off-screen): the council reads the whole
+    # page, and headless screenshots and tests need all charts, not only the visible ones.
+    "DASHBOARD_VIRTUALIZATION": False,
+    # Dashboards can be granted per role (council, provider, controller).
+    "DASHBOARD_RBAC": True,
+    # Markdown headers are text, not HTML.
+    "ESCAPE_MARKDOWN_HTML": True,
+    # No Jinja in SQL, no sub-queries in ad-hoc expressions, no alert/report workers.
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "ALLOW_ADHOC_SUBQUERY": False,
+    "ALERT_REPORTS": False,
+    "THUMBNAILS": False,
+    "TAGGING_SYSTEM": False,
+    "SSH_TUNNELING": False,
+    "ENABLE_SUPERSET_META_DB": False,
+}
+
+# Only the registered, read-only DuckDB database; never SQLite or file-reading drivers.
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+SHOW_STACKTRACE = False
+
+# Dutch interface and number formats (1.234,5 and € 1.234).
+BABEL_DEFAULT_LOCALE = "nl"
+LANGUAGES = {
+    "nl": {"flag": "nl", "name": "Nederlands"},
+    "en": {"flag": "us", "name": "English"},
+}
+D3_FORMAT = {
+    "decimal": ",",
+    "thousands": ".",
+    "grouping": [3],
+    "currency": ["€ ", ""],
+}
+D3_TIME_FORMAT = {
+    "dateTime": "%a %e %B %Y %X",
+    "date": "%d-%m-%Y",
+    "time": "%H:%M:%S",
+    "periods": ["", ""],
+    "days": ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
+    "shortDays": ["zo", "ma", "di", "wo", "do", "vr", "za"],
+    "months": [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "shortMonths": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
+}
+CURRENCIES = ["EUR"]
+
+# One local server: in-process rate-limit storage, no Celery, nothing loaded from the internet.
+RATELIMIT_STORAGE_URI = "memory://"
+SUPERSET_WEBSERVER_TIMEOUT = 120
+ROW_LIMIT = 50000
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1; put TLS in front in production
+
+
+def _wtforms_json_compat() -> None:
+    """Make the login form work with wtforms-json 0.3.4 and wtforms >= 3.1.
+
+    Superset calls ``wtforms_json.init()``, which wraps ``Field.process``. The wrapper of
+    wtforms-json 0.3.4 (the last release published as a wheel) takes no ``**kwargs``, while
+    wtforms >= 3.1 passes ``extra_filters``: every form POST, the login form included, fails with
+    a TypeError (HTTP 500). wtforms-json 0.3.5 fixed exactly this; until the lock can have it,
+    give ``init()`` the 0.3.5 wrapper. With 0.3.5 installed this does nothing.
+    """
+    import inspect
+
+    import wtforms_json
+    from wtforms.fields import FileField, FormField, StringField
+
+    original = wtforms_json.monkey_patch_field_process
+    if "kwargs" in inspect.signature(original(lambda *a, **k: None)).parameters:
+        return
+    unset = wtforms_json._unset_value
+
+    def monkey_patch_field_process(func):  # wtforms-json 0.3.5, unchanged
+        def process(self, formdata, data=unset, **kwargs):
+            call_original_func = True
+            if not isinstance(self, FormField):
+                if formdata and self.name in formdata:
+                    if len(formdata.getlist(self.name)) == 1 and formdata.getlist(self.name) == [None]:
+                        call_original_func = False
+                        self.data = None
+                    self.is_missing = not bool(formdata.getlist(self.name))
+                else:
+                    self.is_missing = True
+            if call_original_func:
+                func(self, formdata, data=data, **kwargs)
+            if (
+                formdata
+                and self.name in formdata
+                and formdata.getlist(self.name) == [None]
+                and isinstance(self, FormField)
+            ):
+                self.form._is_missing = False
+                self.form._patch_data = None
+            if isinstance(self, StringField) and not isinstance(self, FileField):
+                if not self.data:
+                    try:
+                        self.data = self.default()
+                    except TypeError:
+                        self.data = self.default
+                else:
+                    self.data = str(self.data)
+
+        return process
+
+    wtforms_json.monkey_patch_field_process = monkey_patch_field_process
+
+
+_wtforms_json_compat()
