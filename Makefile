@@ -61,5 +61,5 @@ lint: setup
 
 lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --no-build requirements/pipeline.in -o locks/pipeline.txt
-	$(UV) pip compile --quiet --python-version 3.11 --only-binary :all: --no-binary odfpy \
+	$(UV) pip compile --quiet --python-version 3.11 --only-binary :all: --no-binary odfpy --no-binary wtforms-json \
 		requirements/dashboards.in -o locks/dashboards.txt

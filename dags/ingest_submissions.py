@@ -46,6 +46,8 @@ def ingest_submissions():
         summaries = []
         for event in triggering_asset_events[inbox]:
             report = ingest_claimed_file(event.extra["payload"])
+            if report is None:
+                continue
             for record_type in record_types_of(report):
                 outlet_events[raw_alias].add(
                     RAW_ASSETS[record_type], extra={"submission_id": report["submission_id"]}

@@ -55,3 +55,30 @@ def test_trigger_yields_one_event_per_file_and_serialises(tmp_path):
     events = asyncio.run(asyncio.wait_for(first_two_events(), timeout=10))
     assert sorted(e["original_name"] for e in events) == ["een.xml", "twee.xml"]
     assert sorted(p.read_bytes() for p in processing.iterdir()) == [b"een.xml", b"twee.xml"]
+
+
+def test_announced_file_nobody_took_is_announced_again_later(tmp_path):
+    from outcome_monitor.stack.inbox_trigger import stranded_files
+
+    processing = tmp_path / "processing"
+    processing.mkdir()
+    waiting = processing / "123-a.xml"
+    waiting.write_bytes(b"<a/>")
+    (processing / ".ingesting-456-b.xml").write_bytes(b"<b/>")
+    now = waiting.stat().st_mtime
+    assert stranded_files(processing, 120, set(), now=now + 60) == []
+    assert stranded_files(processing, 120, {str(waiting)}, now=now + 200) == []
+    (again,) = stranded_files(processing, 120, set(), now=now + 200)
+    assert again["original_name"] == "a.xml" and again["renotified"]
+    assert stranded_files(processing, 120, set(), now=now + 250) == []  # its clock restarted
+
+
+def test_a_file_announced_twice_is_taken_by_one_run_only(tmp_path):
+    from outcome_monitor.stack.tasks import take_claimed_file
+
+    claimed = tmp_path / "123-a.xml"
+    claimed.write_bytes(b"<a/>")
+    first = take_claimed_file(claimed)
+    assert first is not None and first.name == ".ingesting-123-a.xml"
+    first.unlink()  # the first run finished
+    assert take_claimed_file(claimed) is None

@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 from outcome_monitor.config import paths
+from outcome_monitor.stack.inbox_trigger import INGESTING_PREFIX
+
+log = logging.getLogger(__name__)
 
 
-def ingest_claimed_file(payload: dict[str, Any]) -> dict[str, Any]:
+def take_claimed_file(claimed: Path) -> Path | None:
+    """Take a claimed file for this run by renaming it; None if another run already has it.
+
+    A file left as ``.ingesting-*`` belongs to a run that crashed or to this task's own earlier
+    try: ingest is idempotent per content, so carrying on with it is safe.
+    """
+    taken = claimed.with_name(INGESTING_PREFIX + claimed.name)
+    try:
+        os.replace(claimed, taken)
+    except FileNotFoundError:
+        return taken if taken.exists() else None
+    return taken
+
+
+def ingest_claimed_file(payload: dict[str, Any]) -> dict[str, Any] | None:
     """Ingest one file the inbox watcher claimed, then drop the claimed copy (the archive keeps it).
 
-    Safe to retry: a retry after a crash redoes the submission (same content, same id); a retry
-    after success finds the claimed file gone and returns the stored report.
+    Returns the feedback report, or None when another run ingested this file already (the
+    watcher may announce a file twice; see inbox_trigger).
     """
-    import json
-
     from outcome_monitor.ingest import ingest_file
-    from outcome_monitor.ingest.submission import manifest_path, submission_id_for
 
-    claimed = Path(payload["path"])
-    current = paths()
-    if not claimed.exists():
-        # Only a retry of a run that already finished gets here: its manifest names its outcome.
-        done = sorted(current.raw.glob("_submissions/*.json"), key=lambda p: p.stat().st_mtime)
-        for manifest in reversed(done):
-            stored = json.loads(manifest.read_text(encoding="utf-8"))
-            if stored["file_name"] == payload["original_name"]:
-                return json.loads((current.feedback / f"{stored['submission_id']}.json").read_text())
-        raise FileNotFoundError(f"claimed file {claimed} is gone and no submission records it")
-    report = ingest_file(claimed, current, original_name=payload["original_name"])
-    if report["status"] == "duplicate" or manifest_path(current, submission_id_for(report["sha256"])).exists():
-        claimed.unlink()
+    taken = take_claimed_file(Path(payload["path"]))
+    if taken is None:
+        log.info("%s was ingested by another run", payload["original_name"])
+        return None
+    report = ingest_file(taken, paths(), original_name=payload["original_name"])
+    taken.unlink()
     return report
 
 
