@@ -14,7 +14,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 import requests
 
@@ -23,13 +22,6 @@ from outcome_monitor.stack import superset
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "artifacts"
 
-GEMEENTEN = [
-    ("1731", "Midden-Drenthe"),
-    ("1699", "Noordenveld"),
-    ("1730", "Tynaarlo"),
-    ("1969", "Westerkwartier"),
-]
-PERIODS = [("2024-H2", "definitief"), ("2025-H1", "definitief"), ("2025-H2", "voorlopig")]
 
 
 @pytest.fixture(scope="session")
@@ -46,78 +38,22 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def published_warehouse(home: Path) -> Path:
-    """The published DuckDB file with the two tables the council dashboard reads.
+def published_warehouse(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real pipeline's output: a generated region, ingested and built without Airflow."""
+    from outcome_monitor.build import build_and_publish
+    from outcome_monitor.config import Paths
+    from outcome_monitor.generate import generate
+    from outcome_monitor.ingest import ingest_file
 
-    A stand-in for the pipeline's output (dbt's rpt_ models): the same table and column names
-    and types, deterministic values for 4 gemeenten, 2 domains, 3 half-years and 18 months.
-    """
-    path = home / "published" / "warehouse.duckdb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    indicator_rows = []
-    for g, (gemeente_code, gemeente_naam) in enumerate(GEMEENTEN):
-        for d, domein in enumerate(("jeugd", "wmo")):
-            for p, (period, status) in enumerate(PERIODS):
-                denominator = 38 + 17 * g + 11 * p + 25 * (1 - d)
-                uitval = round(denominator * (0.09 + 0.025 * g + 0.015 * d - 0.01 * p))
-                volgens_plan = round(denominator * (0.72 - 0.03 * g - 0.02 * d + 0.015 * p))
-                for code, naam, numerator in (
-                    ("UITVAL", "Uitval", uitval),
-                    ("VOLGENS_PLAN", "Volgens plan beëindigd", volgens_plan),
-                ):
-                    indicator_rows.append(
-                        (
-                            code,
-                            naam,
-                            gemeente_code,
-                            gemeente_naam,
-                            domein,
-                            period,
-                            numerator,
-                            denominator,
-                            numerator / denominator,
-                            status,
-                        )
-                    )
-    providers = {"jeugd": [("98000001", "45"), ("98000002", "43")], "wmo": [("98000003", "02"), ("98000004", "01")]}
-    amount_rows = []
-    for g, (gemeente_code, gemeente_naam) in enumerate(GEMEENTEN):
-        for d, domein in enumerate(("jeugd", "wmo")):
-            for a, (agb, productcategorie) in enumerate(providers[domein]):
-                for m in range(18):  # July 2024 .. December 2025
-                    month = date(2024 + (6 + m) // 12, (6 + m) % 12 + 1, 1)
-                    lines = 40 + 9 * g + 5 * a + (m % 6) - 12 * d
-                    cents = lines * (61_250 + 3_100 * g - 14_000 * d + 450 * (m % 4) + 1_700 * a)
-                    amount_rows.append(
-                        (gemeente_code, gemeente_naam, domein, agb, productcategorie, month, cents, cents / 100, lines)
-                    )
-    tmp = path.with_name("warehouse.next.duckdb")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        con.execute(
-            """
-            create table rpt_raad__indicatoren (
-                indicator_code varchar, indicator_naam varchar, gemeente_code varchar,
-                gemeente_naam varchar, domein varchar, period varchar, numerator bigint,
-                denominator bigint, value double, status varchar)
-            """
-        )
-        con.executemany("insert into rpt_raad__indicatoren values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", indicator_rows)
-        con.execute(
-            """
-            create table rpt_raad__gedeclareerd (
-                gemeente_code varchar, gemeente_naam varchar, domein varchar, aanbieder_agb varchar,
-                productcategorie varchar, month_start_date date, bedrag_cents bigint,
-                bedrag_euro double, line_count bigint)
-            """
-        )
-        con.executemany("insert into rpt_raad__gedeclareerd values (?, ?, ?, ?, ?, ?, ?, ?, ?)", amount_rows)
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    tmp.replace(path)  # published atomically, as the pipeline's publish step does
-    return path
+    region = tmp_path_factory.mktemp("region")
+    generate(region, seed=11, scale=0.5, start=date(2025, 1, 1), end=date(2026, 6, 30))
+    paths = Paths(home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTCOME_MONITOR_HOME", str(home))
+        for submission in sorted((region / "submissions").iterdir()):
+            ingest_file(submission, paths)
+        build_and_publish(paths, as_of_date=date(2026, 11, 22))
+    return paths.published_warehouse
 
 
 def _free_port() -> int:

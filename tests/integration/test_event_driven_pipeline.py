@@ -153,8 +153,8 @@ def test_no_bsn_in_clear_outside_the_raw_archive(published, region):
     assert offenders == []
     # Parquet and DuckDB compress: ask them, column by column, too.
     with warehouse(home) as con:
-        tables = [t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()]
-        text = "".join(repr(con.execute(f'select * from "{t}"').fetchall()) for t in tables)
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        text = "".join(repr(con.execute(f'select * from "{schema}"."{name}"').fetchall()) for schema, name in tables)
     raw = repr(duckdb.sql(f"select * from read_parquet('{home.raw}/*/*/*.parquet', union_by_name=true)").fetchall())
     assert not [b for b in bsns if b.decode() in text or b.decode() in raw]
 
