@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from conftest import REPO_ROOT
+from references import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import EXAMPLES_IJW, REPO_ROOT
+from references import EXAMPLES_IJW, REPO_ROOT
 
 from outcome_monitor.config import Paths
 from outcome_monitor.stack import airflow

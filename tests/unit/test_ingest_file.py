@@ -7,7 +7,7 @@ import zipfile
 
 import duckdb
 import pytest
-from conftest import EXAMPLES_IJW
+from references import EXAMPLES_IJW
 
 from outcome_monitor.config import paths
 from outcome_monitor.ingest import ingest_file

@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from conftest import EXAMPLES_IJW, EXAMPLES_IWMO
+from references import EXAMPLES_IJW, EXAMPLES_IWMO
 
 from outcome_monitor.ingest.messages import MessageRejected, parse_message
 
