@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -86,8 +88,15 @@ def wait_until_published(current: Paths, expected: set[str], timeout: float) -> 
         time.sleep(2)
 
 
+def build_quietly(log: Path) -> None:
+    """Build and publish in a child process, so dbt's chatter goes to the log, not the console."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as handle:
+        subprocess.run([sys.executable, "-m", "outcome_monitor.cli", "build"], stdout=handle,
+                       stderr=subprocess.STDOUT, check=True)
+
+
 def run_demo() -> int:
-    from outcome_monitor.build import build_and_publish
     from outcome_monitor.generate import generate
     from outcome_monitor.stack import airflow, superset
 
@@ -105,8 +114,8 @@ def run_demo() -> int:
              lambda: airflow.init(current, REPO_ROOT, AIRFLOW_PORT))
         step(
             "build an empty warehouse so Superset has a file to open",
-            logs / "demo.log",
-            lambda: current.published_warehouse.exists() or build_and_publish(current),
+            logs / "build.log",
+            lambda: current.published_warehouse.exists() or build_quietly(logs / "build.log"),
         )
         admin = step("set up Superset and import the dashboards", logs / "superset-setup.log",
                      lambda: superset.setup(current.home, current.published_warehouse, REPO_ROOT, SUPERSET_PORT))
