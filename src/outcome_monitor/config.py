@@ -73,7 +73,7 @@ def paths() -> Paths:
     return Paths(home())
 
 
-def _secret_file(path: Path, nbytes: int = 32) -> str:
+def secret_file(path: Path, nbytes: int = 32) -> str:
     """Read a secret from `path`, creating it (mode 0600) on first use."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,4 +93,4 @@ def pseudonym_key() -> bytes:
     configured = os.environ.get("OUTCOME_MONITOR_PSEUDONYM_KEY")
     if configured:
         return configured.encode()
-    return _secret_file(paths().secrets / "pseudonym.key").encode()
+    return secret_file(paths().secrets / "pseudonym.key").encode()

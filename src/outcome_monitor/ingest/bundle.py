@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from outcome_monitor.ingest.rejection import SubmissionRejected
+
 ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -21,16 +23,6 @@ class Limits:
     max_member_bytes: int = 64 * 1024 * 1024
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_compression_ratio: int = 200
-
-
-class SubmissionRejected(Exception):
-    """The file as a whole cannot be read. Carries a finding code and a Dutch explanation."""
-
-    def __init__(self, code: str, message: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {message} {detail}".strip())
-        self.code = code
-        self.message = message
-        self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -18,22 +18,14 @@ from pathlib import Path
 
 from lxml import etree
 
+from outcome_monitor.ingest.rejection import MessageRejected
+
 XSD_ROOT = Path(__file__).resolve().parents[1] / "istandaarden"
 
 _NAMESPACE = re.compile(r"^http://www\.istandaarden\.nl/(ijw|iwmo)/3_2/(jw|wmo)(\d{3})/schema$")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 # Families we extract rows from; other valid iStandaarden messages are refused as not expected here.
 RECORD_TYPE_BY_NUMBER = {"301": "toewijzing", "305": "start_zorg", "307": "stop_zorg", "323": "declaratie_regel"}
-
-
-class MessageRejected(Exception):
-    """The whole message cannot be accepted. Carries a finding code and a Dutch explanation."""
-
-    def __init__(self, code: str, message: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {message} {detail}".strip())
-        self.code = code
-        self.message = message
-        self.detail = detail
 
 
 @dataclass(frozen=True)

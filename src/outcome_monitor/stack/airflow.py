@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from outcome_monitor.config import Paths
+from outcome_monitor.config import Paths, secret_file
 from outcome_monitor.stack import process
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -25,9 +25,7 @@ def _bin() -> Path:
 
 
 def _secret(paths: Paths, name: str) -> str:
-    from outcome_monitor.config import _secret_file
-
-    return _secret_file(paths.secrets / name)
+    return secret_file(paths.secrets / name)
 
 
 def environment(paths: Paths, repo_root: Path, port: int = 8080) -> dict[str, str]:
