@@ -1,7 +1,5 @@
 """The DAG files import cleanly, fast, and wire what the architecture says."""
 
-import time
-
 import pytest
 from references import REPO_ROOT
 
@@ -12,10 +10,7 @@ pytestmark = pytest.mark.integration
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
-    started = time.monotonic()
-    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"))
-    bag.parse_seconds = time.monotonic() - started
-    return bag
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
 
 
 def assets_of(condition) -> list:
@@ -56,11 +51,16 @@ def test_every_dag_is_tagged_and_retries(dagbag):
         assert all(task.retries >= 1 for task in dag.tasks)
 
 
-def test_dag_files_stay_light_to_parse(dagbag):
-    # The DAG processor re-imports these constantly: no GX, pandas or dbt at top level.
+def test_dag_files_import_no_heavy_libraries():
+    # The DAG processor re-imports these constantly: GX, pandas, dbt and DuckDB load inside tasks only.
+    import subprocess
     import sys
 
-    assert "great_expectations" not in sys.modules or dagbag.parse_seconds < 5
-    source = "".join(path.read_text() for path in (REPO_ROOT / "dags").glob("*.py"))
-    for heavy in ("import great_expectations", "import pandas", "from dbt", "import duckdb"):
-        assert f"\n{heavy}" not in source
+    probe = (
+        "import runpy, sys\n"
+        f"for name in ('ingest_submissions', 'transform_publish'):\n"
+        f"    runpy.run_path('{REPO_ROOT / 'dags'}/' + name + '.py')\n"
+        "print(sorted(m for m in ('great_expectations', 'pandas', 'dbt', 'duckdb') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
