@@ -135,16 +135,23 @@ def test_published_indicators_match_the_ground_truth(published, region):
     assert published_figures == expected
 
 
-def test_no_bsn_in_clear_outside_the_raw_archive(published, region):
-    home, _, _ = published
-    out, _ = region
-    bsns: set[str] = set()
+def values_in_messages(out: Path, element: bytes) -> set[bytes]:
+    found: set[bytes] = set()
     for bundle in (out / "submissions").iterdir():
         with zipfile.ZipFile(bundle) as archive:
             for name in archive.namelist():
-                bsns.update(re.findall(rb"<\w+:Bsn>(\d{9})</", archive.read(name)))
-    assert len(bsns) > 50
-    pattern = re.compile(b"|".join(bsns))
+                found.update(re.findall(rb"<\w+:" + element + rb">([^<]+)</", archive.read(name)))
+    return found
+
+
+def test_no_bsn_or_contact_detail_in_clear_outside_the_raw_archive(published, region):
+    home, _, _ = published
+    out, _ = region
+    bsns = values_in_messages(out, b"Bsn")
+    postcodes = values_in_messages(out, b"Postcode")
+    phones = values_in_messages(out, b"Telefoonnummer")
+    assert len(bsns) > 50 and postcodes and phones
+    pattern = re.compile(b"|".join(bsns | postcodes | phones))
     offenders = [
         path
         for path in home.home.rglob("*")
