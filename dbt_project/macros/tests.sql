@@ -1,6 +1,6 @@
 {#
-    The few generic tests this project needs, written here because `dbt deps` cannot reach the
-    package hub offline (no dbt_utils).
+    The few generic tests this project needs, written here because dbt packages (dbt_utils)
+    cannot be installed offline: the package hub is unreachable.
 #}
 
 {# Each combination of `combination_of_columns` occurs at most once. #}
