@@ -1,7 +1,8 @@
 """The columns of the raw zone's Parquet files: the contract between ingest and dbt.
 
 Each record type has its own folder ``raw/<record_type>/<submission_id>/`` holding
-``accepted.parquet`` and ``rejected.parquet`` with the same columns, and ``manifest.json``.
+``accepted.parquet`` and ``rejected.parquet`` with the same columns; the submission's manifest
+is ``raw/_submissions/<submission_id>.json``, written last.
 ``raw/<record_type>/_schema/empty.parquet`` is an empty file with these columns, so a glob over
 ``raw/<record_type>/*/*.parquet`` always matches and always has the right types.
 
