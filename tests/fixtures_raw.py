@@ -52,7 +52,7 @@ def complete_row(record_type: str, row: Mapping[str, Any], line_number: int) -> 
 def write_submission(paths: Paths, record_type: str, submission_id: str, rows: list[dict]) -> Path:
     """Write one submission's accepted.parquet and rejected.parquet; returns its folder."""
     schema = SCHEMAS[record_type]
-    folder = paths.raw_records(record_type) / submission_id
+    folder = paths.raw_submission(submission_id) / record_type
     folder.mkdir(parents=True, exist_ok=True)
     for name, status in (("accepted.parquet", ACCEPTED), ("rejected.parquet", REJECTED)):
         selected = [row for row in rows if row["status"] == status]

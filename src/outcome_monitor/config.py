@@ -61,8 +61,27 @@ class Paths:
     def logs(self) -> Path:
         return self.home / "logs"
 
-    def raw_records(self, record_type: str) -> Path:
-        return self.raw / record_type
+    @property
+    def raw_submissions(self) -> Path:
+        """One folder per committed submission: ``<submission_id>/<record_type>/{accepted,rejected}.parquet``."""
+        return self.raw / "submissions"
+
+    def raw_submission(self, submission_id: str) -> Path:
+        return self.raw_submissions / submission_id
+
+    def raw_schema_file(self, record_type: str) -> Path:
+        # Beside the submissions, so dbt's one glob ``submissions/*/<record_type>/*.parquet`` matches it.
+        return self.raw_submissions / "_schema" / record_type / "empty.parquet"
+
+    @property
+    def raw_staging(self) -> Path:
+        """Where a submission is written before one rename commits it; outside dbt's glob."""
+        return self.raw / "_staging"
+
+    @property
+    def uploads(self) -> Path:
+        """Who submitted what through the submission service (JSON per submission id)."""
+        return self.home / "uploads"
 
 
 def home() -> Path:

@@ -1,10 +1,10 @@
 """The columns of the raw zone's Parquet files: the contract between ingest and dbt.
 
-Each record type has its own folder ``raw/<record_type>/<submission_id>/`` holding
-``accepted.parquet`` and ``rejected.parquet`` with the same columns; the submission's manifest
-is ``raw/_submissions/<submission_id>.json``, written last.
-``raw/<record_type>/_schema/empty.parquet`` is an empty file with these columns, so a glob over
-``raw/<record_type>/*/*.parquet`` always matches and always has the right types.
+Each committed submission is a folder ``raw/submissions/<submission_id>/`` holding, per record
+type, ``<record_type>/accepted.parquet`` and ``rejected.parquet`` with the same columns, plus
+``report.json`` and ``manifest.json`` (see raw_zone: the folder appears by one rename).
+``raw/submissions/_schema/<record_type>/empty.parquet`` is an empty file with these columns, so a
+glob over ``raw/submissions/*/<record_type>/*.parquet`` always matches and has the right types.
 
 No column holds a BSN, a name, an address or a birth date: the client is ``client_pseudonym``.
 """

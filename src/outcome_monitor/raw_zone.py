@@ -1,6 +1,18 @@
-"""The raw zone: immutable Parquet files of parsed rows, one folder per submission and record type."""
+"""The raw zone: immutable Parquet files of parsed rows, one folder per submission.
+
+A submission is committed by one ``os.replace`` of its fully written staging folder onto
+``raw/submissions/<submission_id>/``: its Parquet files for every record type, the ingest-time
+feedback report and the manifest appear together or not at all, so a load killed half-way
+leaves nothing partial for dbt to read, and a retry simply writes the folder again.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -8,18 +20,105 @@ import pyarrow.parquet as pq
 from outcome_monitor.config import Paths
 from outcome_monitor.raw_schema import SCHEMAS
 
+PARTS = ("accepted", "rejected")
+
 
 def ensure_schema_files(paths: Paths) -> None:
-    """Write ``raw/<record_type>/_schema/empty.parquet`` where missing.
+    """Write ``raw/submissions/_schema/<record_type>/empty.parquet`` where missing.
 
-    dbt reads ``raw/<record_type>/*/*.parquet``; this empty, typed file makes that glob match
-    before the first submission of a type arrives, and fixes the column types.
+    dbt reads ``raw/submissions/*/<record_type>/*.parquet``; this empty, typed file makes that glob
+    match before the first submission of a type arrives, and fixes the column types.
     """
     for record_type, schema in SCHEMAS.items():
-        target = paths.raw_records(record_type) / "_schema" / "empty.parquet"
+        target = paths.raw_schema_file(record_type)
         if target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".parquet.tmp")
         pq.write_table(pa.Table.from_pylist([], schema=schema), tmp)
         tmp.replace(target)
+
+
+def table_for(record_type: str, rows: list[dict[str, Any]]) -> pa.Table:
+    schema = SCHEMAS[record_type]
+    return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema)
+
+
+def commit_submission(
+    paths: Paths,
+    submission_id: str,
+    tables: dict[str, dict[str, pa.Table]],
+    documents: dict[str, dict[str, Any]],
+) -> Path:
+    """Write `tables` (record type -> part -> table) and JSON `documents` (name -> content), then commit.
+
+    ``documents`` must include ``manifest``; it is what marks a complete submission.
+    """
+    ensure_schema_files(paths)
+    # Per process: two runs of the same content never write into each other's staging folder.
+    staging = paths.raw_staging / f"{submission_id}.{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)  # an earlier, interrupted try of this process id
+    staging.mkdir(parents=True)
+    for record_type, parts in tables.items():
+        folder = staging / record_type
+        folder.mkdir()
+        for part, table in parts.items():
+            pq.write_table(table, folder / f"{part}.parquet")
+    for name, content in documents.items():
+        (staging / f"{name}.json").write_text(json.dumps(content, ensure_ascii=False, indent=2), encoding="utf-8")
+    _fsync_tree(staging)
+    final = paths.raw_submission(submission_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(staging, final)  # the commit: refused if the folder exists and is not empty
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if final.exists():
+            raise AlreadyCommitted(submission_id) from error
+        raise
+    _fsync_dir(final.parent)
+    return final
+
+
+class AlreadyCommitted(Exception):
+    """Another run committed the same content first."""
+
+
+def discard_stale_staging(paths: Paths) -> None:
+    """Remove staging folders left by runs that were killed (never visible to dbt, but they take space)."""
+    if paths.raw_staging.exists():
+        for folder in paths.raw_staging.iterdir():
+            pid = folder.name.rsplit(".", 1)[-1]
+            if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def committed_submissions(paths: Paths) -> list[str]:
+    folder = paths.raw_submissions
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def read_document(paths: Paths, submission_id: str, name: str) -> dict[str, Any] | None:
+    path = paths.raw_submission(submission_id) / f"{name}.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -190,7 +190,7 @@ def test_fixture_writes_accepted_and_rejected_files_with_the_contract_columns(tm
             ]
         },
     )
-    folder = paths.raw_records("stop_zorg") / "S1"
+    folder = paths.raw_submission("S1") / "stop_zorg"
     accepted = pq.read_table(folder / "accepted.parquet")
     rejected = pq.read_table(folder / "rejected.parquet")
     assert accepted.schema.equals(SCHEMAS["stop_zorg"]) and rejected.schema.equals(SCHEMAS["stop_zorg"])
@@ -199,7 +199,7 @@ def test_fixture_writes_accepted_and_rejected_files_with_the_contract_columns(tm
     assert rejected.column("line_number").to_pylist() == [2]
     assert rejected.column("finding_codes").to_pylist() == [["9338"]]
     for record_type in SCHEMAS:
-        assert (paths.raw_records(record_type) / "_schema" / "empty.parquet").exists()
+        assert paths.raw_schema_file(record_type).exists()
 
 
 def test_fixture_refuses_a_column_the_contract_does_not_have(tmp_path):

@@ -37,7 +37,7 @@ def test_official_jw323_report_rejects_the_second_rn004_line(jw323_report):
 
 
 def test_raw_zone_keeps_accepted_and_rejected_rows_without_bsn(home, jw323_report):
-    folder = paths().raw / "declaratie_regel" / jw323_report["submission_id"]
+    folder = paths().raw_submission(jw323_report["submission_id"]) / "declaratie_regel"
     accepted = duckdb.sql(f"select * from '{folder}/accepted.parquet' order by line_number").fetchall()
     rejected = duckdb.sql(
         f"select line_number, referentienummer, status, finding_codes from '{folder}/rejected.parquet'"

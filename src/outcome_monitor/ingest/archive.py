@@ -28,9 +28,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def archive_file(source: Path, paths: Paths, original_name: str, received_at: datetime) -> ArchivedFile:
+def archive_file(
+    source: Path,
+    paths: Paths,
+    original_name: str,
+    received_at: datetime,
+    *,
+    submitted_by: str | None = None,
+    sha256: str | None = None,
+) -> ArchivedFile:
     """Copy `source` into the archive (once per content) and record this receipt beside it."""
-    sha = sha256_of(source)
+    sha = sha256 or sha256_of(source)
     folder = paths.archive / sha[:2]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / sha
@@ -40,7 +48,14 @@ def archive_file(source: Path, paths: Paths, original_name: str, received_at: da
         tmp.chmod(0o444)
         os.replace(tmp, target)
     # One line per receipt: the same content received twice is two receipts of one archived file.
-    receipt = {"original_name": original_name, "received_at": received_at.isoformat(), "size": target.stat().st_size}
+    receipt = {
+        "original_name": original_name,
+        "received_at": received_at.isoformat(),
+        "submitted_by": submitted_by,
+        "size": target.stat().st_size,
+    }
     with (folder / f"{sha}.receipts.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(receipt, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     return ArchivedFile(sha, target, target.stat().st_size)

@@ -2,31 +2,25 @@
 
 Order matters for privacy and for "nothing lost": the file is archived before anything can fail,
 the BSN is checked and pseudonymised before any row is written, rejected rows are written next
-to accepted ones with their codes, and the submission manifest is written last, so a submission
-without a manifest is an interrupted one that a retry simply redoes.
+to accepted ones with their codes, and the rows, the report and the manifest are committed together
+by one rename (see raw_zone), so a load killed half-way leaves nothing and a retry simply redoes it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from outcome_monitor.bsn import pseudonymise
 from outcome_monitor.config import Paths, pseudonym_key
 from outcome_monitor.feedback import status_for, write_report
-from outcome_monitor.ingest.archive import archive_file
+from outcome_monitor.ingest.archive import archive_file, sha256_of
 from outcome_monitor.ingest.bundle import SubmissionRejected, members
 from outcome_monitor.ingest.messages import MessageRejected, parse_message
-from outcome_monitor.raw_schema import SCHEMAS
-from outcome_monitor.raw_zone import ensure_schema_files
+from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document, table_for
 from outcome_monitor.validation.row_checks import check_rows
 
 ACCEPTED, REJECTED = "geaccepteerd", "afgewezen"
@@ -38,33 +32,36 @@ def submission_id_for(sha256: str) -> str:
 
 
 def manifest_path(paths: Paths, submission_id: str) -> Path:
-    return paths.raw / "_submissions" / f"{submission_id}.json"
+    return paths.raw_submission(submission_id) / "manifest.json"
 
 
 def ingest_file(
-    path: Path, paths: Paths, *, original_name: str | None = None, received_at: datetime | None = None
+    path: Path,
+    paths: Paths,
+    *,
+    original_name: str | None = None,
+    received_at: datetime | None = None,
+    submitted_by: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest `path`; return the feedback report (also written to ``feedback/``)."""
+    """Ingest `path`; return the feedback report (also written to ``feedback/``).
+
+    `submitted_by` is who delivered the file (the submission service records the token's provider
+    or municipality in ``uploads/<submission_id>.json``; that record is used when not given).
+    """
     received_at = received_at or datetime.now(UTC)
     file_name = original_name or path.name
-    archived = archive_file(path, paths, file_name, received_at)
-    submission_id = submission_id_for(archived.sha256)
+    sha256 = sha256_of(path)
+    submission_id = submission_id_for(sha256)
+    submitted_by = submitted_by or _uploaded_by(paths, submission_id)
+    archived = archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
     base = {
         "submission_id": submission_id,
         "file_name": file_name,
         "sha256": archived.sha256,
         "received_at": received_at.isoformat(),
     }
-    previous = manifest_path(paths, submission_id)
-    if previous.exists():
-        earlier = json.loads(previous.read_text(encoding="utf-8"))
-        return {
-            **base,
-            "status": "duplicate",
-            "duplicate_of": {"submission_id": submission_id, "received_at": earlier["received_at"]},
-            "counts": {"received": 0, "accepted": 0, "rejected": 0},
-            "findings": [],
-        }
+    if manifest_path(paths, submission_id).exists():
+        return _duplicate(paths, base)
 
     file_findings: list[dict[str, Any]] = []
     rows_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -111,7 +108,6 @@ def ingest_file(
             (rejected if blocking else accepted).append(row)
         tables[record_type] = {"accepted": accepted, "rejected": rejected}
 
-    written = _write_raw(paths, submission_id, tables)
     received = sum(len(rows) for rows in rows_by_type.values())
     accepted_count = sum(len(t["accepted"]) for t in tables.values())
     rejected_count = sum(len(t["rejected"]) for t in tables.values())
@@ -132,10 +128,51 @@ def ingest_file(
         },
         "findings": file_findings + sorted(row_findings.values(), key=lambda f: f["code"]),
     }
+    manifest = {
+        **base,
+        "submitted_by": submitted_by,
+        "archive_path": str(archived.path.relative_to(paths.home)),
+        "files": [
+            {"record_type": record_type, "part": part, "rows": len(rows)}
+            for record_type, parts in tables.items()
+            for part, rows in parts.items()
+        ],
+        "status": report["status"],
+        "counts": report["counts"],
+    }
+    arrow_tables = {
+        record_type: {part: table_for(record_type, rows) for part, rows in parts.items()}
+        for record_type, parts in tables.items()
+    }
+    try:
+        # The report goes in with the rows: a submission is never committed without its report.
+        commit_submission(paths, submission_id, arrow_tables, {"report": report, "manifest": manifest})
+    except AlreadyCommitted:
+        return _duplicate(paths, base)
     write_report(report, paths.feedback)
-    _write_manifest(paths, submission_id, {**base, "archive_path": str(archived.path), "files": written,
-                                            "status": report["status"], "counts": report["counts"]})
     return report
+
+
+def _duplicate(paths: Paths, base: dict[str, Any]) -> dict[str, Any]:
+    """The same content again: nothing changes. Restores the provider's report if a crash lost it."""
+    submission_id = base["submission_id"]
+    earlier = read_document(paths, submission_id, "manifest")
+    if not (paths.feedback / f"{submission_id}.json").exists():
+        write_report(read_document(paths, submission_id, "report"), paths.feedback)
+    return {
+        **base,
+        "status": "duplicate",
+        "duplicate_of": {"submission_id": submission_id, "received_at": earlier["received_at"]},
+        "counts": {"received": 0, "accepted": 0, "rejected": 0},
+        "findings": [],
+    }
+
+
+def _uploaded_by(paths: Paths, submission_id: str) -> str | None:
+    record = paths.uploads / f"{submission_id}.json"
+    if not record.exists():
+        return None
+    return json.loads(record.read_text(encoding="utf-8")).get("submitted_by")
 
 
 def _provenance(parsed, member_name: str, submission_id: str) -> list[dict[str, Any]]:
@@ -175,31 +212,3 @@ def _file_finding(problem: SubmissionRejected | MessageRejected, where: str) -> 
         "message": problem.message,
         "rows": [{"member": where, "line_number": None, "detail": problem.detail}],
     }
-
-
-def _write_raw(paths: Paths, submission_id: str, tables: dict) -> list[dict[str, Any]]:
-    """Write each record type's accepted and rejected Parquet, replacing any half-written earlier try."""
-    ensure_schema_files(paths)
-    written = []
-    for record_type, parts in tables.items():
-        schema = SCHEMAS[record_type]
-        # Staged outside raw/<record_type>/ so dbt's glob never sees a half-written folder.
-        staging = paths.raw / "_staging" / record_type / submission_id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for part, rows in parts.items():
-            table = pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema)
-            pq.write_table(table, staging / f"{part}.parquet")
-            written.append({"record_type": record_type, "part": part, "rows": len(rows)})
-        final = paths.raw_records(record_type) / submission_id
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(staging, final)
-    return written
-
-
-def _write_manifest(paths: Paths, submission_id: str, manifest: dict[str, Any]) -> None:
-    target = manifest_path(paths, submission_id)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, target)
