@@ -28,6 +28,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def archive_path(sha256: str) -> Path:
+    """Where content `sha256` is kept, relative to the archive folder."""
+    return Path(sha256[:2]) / sha256
+
+
 def archive_file(
     source: Path,
     paths: Paths,

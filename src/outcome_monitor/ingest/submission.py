@@ -17,7 +17,7 @@ from typing import Any
 from outcome_monitor.bsn import pseudonymise
 from outcome_monitor.config import Paths, pseudonym_key
 from outcome_monitor.feedback import status_for, write_report
-from outcome_monitor.ingest.archive import archive_file, sha256_of
+from outcome_monitor.ingest.archive import archive_file, archive_path, sha256_of
 from outcome_monitor.ingest.bundle import SubmissionRejected, members
 from outcome_monitor.ingest.messages import MessageRejected, parse_message
 from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document, table_for
@@ -42,22 +42,25 @@ def ingest_file(
     original_name: str | None = None,
     received_at: datetime | None = None,
     submitted_by: str | None = None,
+    from_archive: bool = False,
 ) -> dict[str, Any]:
     """Ingest `path`; return the feedback report (also written to ``feedback/``).
 
     `submitted_by` is who delivered the file (the submission service records the token's provider
     or municipality in ``uploads/<submission_id>.json``; that record is used when not given).
+    `from_archive` marks a replay: `path` is already the archived copy, so no new receipt is made.
     """
     received_at = received_at or datetime.now(UTC)
     file_name = original_name or path.name
     sha256 = sha256_of(path)
     submission_id = submission_id_for(sha256)
     submitted_by = submitted_by or _uploaded_by(paths, submission_id)
-    archived = archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
+    if not from_archive:
+        archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
     base = {
         "submission_id": submission_id,
         "file_name": file_name,
-        "sha256": archived.sha256,
+        "sha256": sha256,
         "received_at": received_at.isoformat(),
     }
     if manifest_path(paths, submission_id).exists():
@@ -131,7 +134,7 @@ def ingest_file(
     manifest = {
         **base,
         "submitted_by": submitted_by,
-        "archive_path": str(archived.path.relative_to(paths.home)),
+        "archive_path": str(archive_path(sha256).as_posix()),
         "files": [
             {"record_type": record_type, "part": part, "rows": len(rows)}
             for record_type, parts in tables.items()
