@@ -47,6 +47,16 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from outcome_monitor.replay import discard, replay
+
+    result = replay(paths(), into=Path(args.into) if args.into else None, apply=args.apply)
+    print(json.dumps(result.summary(), ensure_ascii=False, indent=2))
+    if not args.apply and not args.into and not args.keep:
+        discard(result)
+    return 0 if result.is_identical or args.apply else 1
+
+
 def _superset(args: argparse.Namespace) -> int:
     from outcome_monitor.stack import superset
 
@@ -86,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--as-of", help="date that decides provisional/final (default: today)")
     build.set_defaults(func=_build)
 
+    replay_ = commands.add_parser(
+        "replay", help="rebuild the raw zone from the archive and compare; exits 1 if it differs (unless --apply)"
+    )
+    replay_.add_argument("--apply", action="store_true", help="swap the rebuilt raw zone in (old one kept aside)")
+    replay_.add_argument("--into", help="folder to rebuild into (kept); default: a temporary folder under the home")
+    replay_.add_argument("--keep", action="store_true", help="keep the rebuilt raw zone for inspection")
+    replay_.set_defaults(func=_replay)
+
     superset = commands.add_parser("superset", help="set up, start or stop Superset")
     superset.add_argument("rest", nargs=argparse.REMAINDER)
     superset.set_defaults(func=_superset)
@@ -94,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_demo)
     stop = commands.add_parser("stop", help="stop the servers `demo` started")
     stop.set_defaults(func=_stop)
+
+    from outcome_monitor.service.commands import add_service_commands  # serve, tokens
+
+    add_service_commands(commands)
 
     args = parser.parse_args(argv)
     return args.func(args)

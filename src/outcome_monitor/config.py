@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Record types of the raw zone. A submission of kind `levering` yields start_zorg and stop_zorg rows.
-RECORD_TYPES = ("toewijzing", "start_zorg", "stop_zorg", "declaratie_regel")
+RECORD_TYPES = (
+    "toewijzing",
+    "start_zorg",
+    "stop_zorg",
+    "declaratie_regel",
+    "uitkomst",
+    "zrm_meting",
+    "clientervaring",
+    "productieverantwoording",
+    "afspraak",
+    "contracttarief",
+)
 
 
 @dataclass(frozen=True)

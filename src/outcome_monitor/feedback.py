@@ -41,7 +41,7 @@ def write_report(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     return outputs[0][0], outputs[1][0]
 
 
-def _row_label(row: dict[str, Any]) -> str:
+def row_label(row: dict[str, Any]) -> str:
     parts = [row.get("member") or ""]
     if row.get("line_number") is not None:
         parts.append(f"regel {row['line_number']}")
@@ -58,7 +58,7 @@ def render_html(report: dict[str, Any]) -> str:
     counts = report["counts"]
     findings = []
     for finding in report["findings"]:
-        rows = "".join(f"<li>{esc(_row_label(row))}</li>" for row in finding["rows"][:500])
+        rows = "".join(f"<li>{esc(row_label(row))}</li>" for row in finding["rows"][:500])
         more = len(finding["rows"]) - 500
         if more > 0:
             rows += f"<li>… en nog {more} regels (zie het JSON-rapport)</li>"

@@ -97,3 +97,80 @@ SCHEMAS: dict[str, pa.Schema] = {
         + _OUTCOME
     ),
 }
+
+# Record types that arrive as CSV, XLSX or JSON only (see ingest/kinds.py and docs/aanlevering.md).
+# Kinds without a client (clientervaring, productieverantwoording, afspraak, contracttarief) leave
+# client_pseudonym empty; afspraak writes '*' in gemeente_code, domein or aanbieder_agb for "all".
+SCHEMAS.update(
+    {
+        "uitkomst": pa.schema(
+            _PROVENANCE
+            + [
+                ("toewijzingnummer", pa.string()),
+                ("meetdatum", pa.date32()),
+                ("informant", pa.string()),  # 'jeugdige', 'ouder' or 'client'
+                ("tevredenheid", pa.int64()),  # 1..10
+                ("zonder_hulp_verder", pa.string()),  # '01'..'04'
+                ("doelrealisatie", pa.int64()),  # 1..4
+            ]
+            + _OUTCOME
+        ),
+        "zrm_meting": pa.schema(
+            _PROVENANCE
+            + [
+                ("meetdatum", pa.date32()),
+                ("meetmoment", pa.string()),  # 'T0' or 'Tn'
+                ("zrm_domein", pa.int64()),  # 1..13
+                ("score", pa.int64()),  # 1..5
+            ]
+            + _OUTCOME
+        ),
+        "clientervaring": pa.schema(
+            _PROVENANCE
+            + [
+                ("jaar", pa.int64()),
+                ("wet", pa.string()),  # 'wmo' or 'jeugdwet'; domein follows from it
+                ("respondent_id", pa.string()),
+                ("vraag_code", pa.string()),
+                ("antwoord", pa.int64()),  # 1..5, or 9 (weet niet / n.v.t.)
+            ]
+            + _OUTCOME
+        ),
+        "productieverantwoording": pa.schema(
+            _PROVENANCE
+            + [
+                ("jaar", pa.int64()),
+                ("productcode", pa.string()),
+                ("volume", pa.int64()),
+                ("bedrag_cents", pa.int64()),
+                ("controleverklaring", pa.string()),  # 'ja' or 'nee'
+                ("versie", pa.string()),  # 'concept' or 'definitief'
+            ]
+            + _OUTCOME
+        ),
+        "afspraak": pa.schema(
+            _PROVENANCE
+            + [
+                ("indicator_code", pa.string()),
+                ("productcategorie", pa.string()),  # or '*'
+                ("periode", pa.string()),  # '2025', '2025-H1' or '2025-H2'
+                ("baseline", pa.float64()),
+                ("streefwaarde", pa.float64()),
+                ("richting", pa.string()),  # 'hoger' or 'lager' (is beter)
+                ("afgesproken_op", pa.date32()),
+            ]
+            + _OUTCOME
+        ),
+        "contracttarief": pa.schema(
+            _PROVENANCE
+            + [
+                ("productcode", pa.string()),
+                ("eenheid", pa.string()),
+                ("tarief_cents", pa.int64()),
+                ("ingangsdatum", pa.date32()),
+                ("einddatum", pa.date32()),
+            ]
+            + _OUTCOME
+        ),
+    }
+)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from test_generate_files import Table, parse_cents, parse_date, read_table
 
 from outcome_monitor.bsn import passes_elfproef
 from outcome_monitor.generate import generate
@@ -74,7 +75,7 @@ class Line:
     volume: int
     eenheid: str
     tarief: int
-    bedrag: int
+    bedrag: int | None  # None: not a valid amount (CSV/XLSX)
 
 
 class Run:
@@ -84,10 +85,14 @@ class Run:
         self.out = out
         self.truth = json.loads((out / "ground_truth.json").read_text(encoding="utf-8"))
         self.messages: list[Message] = []
+        self.tables: list[Table] = []
         for sub in self.truth["submissions"]:
             with zipfile.ZipFile(out / sub["file"]) as zf:
                 for info in zf.infolist():
                     raw = zf.read(info)
+                    if not info.filename.endswith(".xml"):
+                        self.tables.append(read_table(sub["file"], info.filename, raw))
+                        continue
                     self.messages.append(
                         Message(sub["file"], info.filename, info.filename[:5], raw, etree.fromstring(raw))
                     )
@@ -115,6 +120,23 @@ class Run:
                             int(txt(p, "jw323:IngediendBedrag/ijw:Bedrag")),
                         )
                     )  # fmt: skip
+        for t in self.table("declaratie"):  # declarations sent as CSV/XLSX: the same lines
+            for r in t.rows:
+                self.lines.append(
+                    Line(
+                        t.file, t.member, r["_line"], r["aanbieder_agb"], r["gemeente_code"],
+                        parse_date(r["declaratie_begindatum"]), parse_date(r["declaratie_einddatum"]), r["bsn"],
+                        r["referentienummer"], r["toewijzingnummer"], r["productcategorie"], r["productcode"],
+                        parse_date(r["productperiode_begindatum"]), parse_date(r["productperiode_einddatum"]),
+                        int(r["volume"]), r["eenheid"], parse_cents(r["tarief"]), parse_cents(r["bedrag"]),
+                    )
+                )  # fmt: skip
+
+    def table(self, kind: str) -> list[Table]:
+        return [t for t in self.tables if t.kind == kind]
+
+    def jeugd_levering(self, soort: str) -> list[dict]:
+        return [r for t in self.table("levering") for r in t.rows if r["domein"] == "jeugd" and r["soort"] == soort]
 
     def of(self, kind: str) -> list[Message]:
         return [m for m in self.messages if m.kind == kind]
@@ -137,6 +159,7 @@ def line_is_clean(ln: Line, earlier_refs: set[str]) -> bool:
     same_month = (ln.begin.year, ln.begin.month) == (ln.eind.year, ln.eind.month)
     return (
         passes_elfproef(ln.bsn)
+        and ln.bedrag is not None
         and ln.bedrag == ln.volume * ln.tarief
         and ln.periode_begin <= ln.begin <= ln.eind <= ln.periode_eind
         and same_month
@@ -254,11 +277,21 @@ def test_files_are_one_sender_one_half_year_with_documented_names(small: Run) ->
     assert all(pattern.fullmatch(n) for n in names)
     gemeenten = [g["code"] for g in small.truth["gemeenten"]]
     aanbieders = [a["agb"] for a in small.truth["aanbieders"]]
-    assert gemeenten == ["1731", "1699", "1730", "1969"] and 4 <= len(aanbieders) <= 15
-    assert len(names) == 3 * (len(gemeenten) + len(aanbieders))
+    wmo = [a["agb"] for a in small.truth["wmo_aanbieders"]]
+    assert gemeenten == ["1731", "1699", "1730", "1969"] and 4 <= len(aanbieders) <= 15 and 2 <= len(wmo) <= 5
+    assert len(names) == 3 * (len(gemeenten) + len(aanbieders) + len(wmo))
     for sub in small.truth["submissions"]:
         kinds = {m.kind for m in small.messages if m.file == sub["file"]}
-        assert kinds == ({"JW301"} if "gemeente" in sub["file"] else {"JW305", "JW307", "JW323"})
+        tabular = {t.kind for t in small.tables if t.file == sub["file"]}
+        if "gemeente" in sub["file"]:
+            assert kinds == {"JW301"} and {"toewijzing"} <= tabular
+            assert tabular <= {"toewijzing", "contracttarief", "afspraak", "clientervaring"}
+        elif sub["sender"] in wmo:  # Wmo is taakgericht here: no XML, no declarations
+            assert not kinds and {"levering", "uitkomst"} <= tabular <= {"levering", "uitkomst", "zrm"}
+        else:
+            assert kinds and kinds <= {"JW305", "JW307", "JW323"}
+            assert tabular <= {"declaratie", "levering", "uitkomst", "productieverantwoording"}
+            assert ("JW323" in kinds) != ("declaratie" in tabular)
         assert sub["messages"] == dict(Counter(m.kind for m in small.messages if m.file == sub["file"]))
         assert sub["declaration_lines"] == sum(1 for ln in small.lines if ln.file == sub["file"])
 
@@ -272,14 +305,18 @@ def test_zip_members_are_flat_unique_and_deflated(small: Run) -> None:
             assert len(set(names)) == len(names)
             for info in infos:
                 assert "/" not in info.filename and "\\" not in info.filename and ".." not in info.filename
-                assert re.fullmatch(r"JW3(01|05|07|23)_\d{4,8}_\d{4}-\d{2}_\d{6,}\.xml", info.filename)
+                assert re.fullmatch(
+                    r"JW3(01|05|07|23)_\d{4,8}_\d{4}-\d{2}_\d{6,}\.xml|[a-z]+_\d{4,8}_\d{4}(-H[12])?\.(csv|xlsx)",
+                    info.filename,
+                )
                 assert info.compress_type == zipfile.ZIP_DEFLATED
 
 
 def test_jw323_header_total_is_the_sum_of_its_lines(defective: Run) -> None:
     lines_by_member = defaultdict(int)
     for ln in defective.lines:
-        lines_by_member[(ln.file, ln.member)] += ln.bedrag
+        if ln.member.endswith(".xml"):
+            lines_by_member[(ln.file, ln.member)] += ln.bedrag
     for m in defective.of("JW323"):
         total = int(txt(m.root, "jw323:Declaratie/jw323:TotaalIngediendBedrag/ijw:TotaalBedrag"))
         assert total == lines_by_member[(m.file, m.member)] > 0
@@ -329,25 +366,38 @@ def test_bsns_fail_the_elfproef_exactly_where_the_ground_truth_says(defective: R
         if not passes_elfproef(txt(m.root, "jw307:Client/jw307:Bsn")):
             n = len(m.root.findall(".//jw307:StopProduct", NS))
             failing_stops |= {(m.file, m.member, i) for i in range(1, n + 1)}
+    for t in defective.table("levering"):
+        failing_stops |= {(t.file, t.member, r["_line"]) for r in t.rows if not passes_elfproef(r["bsn"])}
     claimed_stops = {(x["file"], x["member"], x["line_number"]) for x in defective.defects("bsn_elfproef", "stop_zorg")}
     assert failing_stops == claimed_stops and claimed_stops
+    assert {m for _f, m, _n in claimed_stops if m.endswith(".csv")}  # start/stop as CSV has them too
     for m in defective.of("JW301") + defective.of("JW305"):
         assert passes_elfproef(txt(m.root, f"{m.kind.lower()}:Client/{m.kind.lower()}:Bsn"))
 
 
 def test_each_defect_kind_is_planted_on_the_line_the_ground_truth_names(defective: Run) -> None:
-    assert {x["defect"] for x in defective.defects()} == set(LINE_DEFECTS)
+    assert {x["defect"] for x in defective.defects()} == {*LINE_DEFECTS, "ambiguous_amount"}
     assert {x["defect"] for x in defective.defects(record_type="stop_zorg")} == set(STOP_DEFECTS)
     codes = {x["defect"]: x["expected_code"] for x in defective.truth["defects"]}
     assert codes == {
         "bsn_elfproef": "OM101", "bedrag_mismatch": "9346", "period_outside_declaration": "9319",
-        "period_spans_months": "OM105", "repeated_referentienummer": "8021",
+        "period_spans_months": "OM105", "repeated_referentienummer": "8021", "ambiguous_amount": "OM021",
+        "impossible_date": "OM020", "not_a_whole_number": "OM022", "required_field_empty": "OM023",
+        "tevredenheid_out_of_range": "OM024", "unknown_informant": "OM024", "zrm_score_out_of_range": "OM024",
+        "antwoord_out_of_range": "OM024",
     }  # fmt: skip
+    assert {x["defect"] for x in defective.defects() if x["member"].endswith(".xml")} == set(LINE_DEFECTS)
+    assert {x["defect"] for x in defective.defects() if not x["member"].endswith(".xml")} == {
+        *LINE_DEFECTS,
+        "ambiguous_amount",
+    }
     for x in defective.defects():
         ln = defective.line(x["member"], x["line_number"], x["file"])
         assert (ln.ref, ln.toewijzing) == (x["referentienummer"], x["toewijzingnummer"])
         if x["defect"] == "bedrag_mismatch":
             assert ln.bedrag != ln.volume * ln.tarief
+        elif x["defect"] == "ambiguous_amount":
+            assert ln.bedrag is None
         elif x["defect"] == "period_outside_declaration":
             assert ln.begin.month == ln.eind.month and ln.eind < ln.periode_begin
             assert add_months(ln.begin.replace(day=1), 1) == ln.periode_begin
@@ -408,6 +458,10 @@ def test_clean_lines_fit_their_toewijzing_start_and_stop(small: Run) -> None:
     for m in small.of("JW307"):
         for sp in m.root.iterfind(".//jw307:StopProduct", NS):
             stops[txt(sp, "jw307:ToewijzingNummer")].append(d(txt(sp, "jw307:Einddatum")))
+    for r in small.jeugd_levering("start"):
+        starts[r["toewijzingnummer"]].append(parse_date(r["begindatum"]))
+    for r in small.jeugd_levering("stop"):
+        stops[r["toewijzingnummer"]].append(parse_date(r["einddatum"]))
     clean = classify(small)
     tariffs: dict[tuple[str, str], set[int]] = defaultdict(set)
     for ln in small.lines:
@@ -453,6 +507,15 @@ def test_indicators_count_accepted_stops_by_reason(defective: Run, small: Run) -
                     tally[key][0] += reason == "32"
                     tally[key][1] += reason == "31"
                     tally[key][2] += 1
+        for r in run.jeugd_levering("stop"):  # stops sent as CSV count the same
+            einde = parse_date(r["einddatum"])
+            if not passes_elfproef(r["bsn"]) or r["reden_beeindiging"] not in {"31", "32", "33", "34"}:
+                continue
+            period = f"{einde.year}-H{1 if einde.month <= 6 else 2}"
+            for key in ((r["gemeente_code"], period, r["aanbieder_agb"]), (r["gemeente_code"], period, "*")):
+                tally[key][0] += r["reden_beeindiging"] == "32"
+                tally[key][1] += r["reden_beeindiging"] == "31"
+                tally[key][2] += 1
         expected = {
             (r["indicator_code"], r["gemeente_code"], r["period"], r["aanbieder_agb"]): (
                 r["numerator"],
@@ -479,7 +542,8 @@ def test_unknown_productcategorie_is_not_planted_because_the_xsd_enumerates_jz02
 
 def test_scale_one_is_the_documented_region(full: Path) -> None:
     truth = json.loads((full / "ground_truth.json").read_text())
-    assert len(truth["submissions"]) == 57 == len(list((full / "submissions").glob("*.zip")))
+    assert len(truth["submissions"]) == 72 == len(list((full / "submissions").glob("*.zip")))
+    assert len(truth["wmo_aanbieders"]) == 5
     assert len(truth["aanbieders"]) == 15
     assert all(2 <= len(a["gemeenten"]) <= 4 and re.fullmatch(r"42\d{6}", a["agb"]) for a in truth["aanbieders"])
     reasons: Counter[str] = Counter()

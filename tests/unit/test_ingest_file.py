@@ -96,3 +96,42 @@ def test_hostile_file_is_rejected_as_a_whole_and_kept(home, tmp_path):
     assert [f["code"] for f in report["findings"]] == ["OM004"]
     assert (paths().archive / report["sha256"][:2] / report["sha256"]).exists()
     assert "root:" not in json.dumps(report)
+
+
+def test_every_kind_as_a_template_csv_is_ingested_into_its_record_types(home, tmp_path):
+    from outcome_monitor.ingest.kinds import KINDS
+    from outcome_monitor.ingest.templates import write_templates
+
+    written = write_templates(tmp_path / "templates")
+    for kind in KINDS.values():
+        example = next(path for path in written if path.name == f"aanlevering-{kind.name}.csv")
+        report = ingest_file(example, paths())
+        assert report["status"] == "accepted", (kind.name, report["findings"])
+        assert report["counts"]["received"] > 0
+        for record_type in report["counts"]["by_record_type"]:
+            folder = paths().raw_submission(report["submission_id"]) / record_type
+            table = duckdb.sql(f"select * from read_parquet('{folder}/*.parquet')")
+            assert "bsn" not in table.columns
+
+
+def test_a_template_workbook_filled_in_is_ingested_and_a_bad_cell_is_rejected_on_its_row(home, tmp_path):
+    import openpyxl
+
+    from outcome_monitor.ingest.templates import write_templates
+
+    write_templates(tmp_path / "templates")
+    workbook = openpyxl.load_workbook(tmp_path / "templates" / "aanlevering-uitkomst.xlsx")
+    sheet = workbook["gegevens"]
+    header = [cell.value for cell in sheet[1]]
+    good = {"gemeente_code": "1680", "aanbieder_agb": "42100317", "domein": "jeugd", "toewijzingnummer": "T1",
+            "bsn": "999993653", "meetdatum": "2025-03-31", "informant": "ouder", "tevredenheid": 8,
+            "zonder_hulp_verder": "01", "doelrealisatie": 2}
+    sheet.append([good.get(name) for name in header])
+    sheet.append([{**good, "meetdatum": "31/03/2025"}.get(name) for name in header])
+    filled = tmp_path / "uitkomsten-2025-H1.xlsx"
+    workbook.save(filled)
+
+    report = ingest_file(filled, paths())
+    assert report["counts"]["accepted"] == 1 and report["counts"]["rejected"] == 1
+    (finding,) = [f for f in report["findings"] if f["code"] == "OM020"]
+    assert finding["rows"][0]["line_number"] == 3 and "meetdatum" in finding["rows"][0]["detail"]

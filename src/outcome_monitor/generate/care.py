@@ -13,11 +13,37 @@ from dataclasses import dataclass, field
 from outcome_monitor.generate.periods import Calendar
 from outcome_monitor.generate.region import PRODUCTS, Aanbieder, Product, Region
 
-# JZ588 reasons for the end of care, with their share. 20 (temporarily ended) is not an end.
-STOP_REASONS = ("31", "32", "34", "33", "35", "38", "20")
-_STOP_CUM = (55, 69, 79, 85, 91, 97, 100)
-# After an ended trajectory: chance that the client starts again somewhere else.
-_RESTART = {"31": 0.15, "34": 0.20, "32": 0.40, "33": 0.45, "35": 0.0, "38": 1.0}
+
+@dataclass(frozen=True, slots=True)
+class StopModel:
+    """Reasons for the end of care of one domain's code list, with their cumulative share (in %).
+
+    The last reason must be 20 (temporarily ended, not an end); ``plan`` is the "according to plan"
+    code; 38 (switch to another provider) restarts the next day. ``restart``: chance that the client
+    starts again after an end with this reason.
+    """
+
+    reasons: tuple[str, ...]
+    cum: tuple[int, ...]
+    restart: dict[str, float]
+    plan: str
+
+
+# JZ588 (jeugd).
+JEUGD_STOPS = StopModel(
+    ("31", "32", "34", "33", "35", "38", "20"),
+    (55, 69, 79, 85, 91, 97, 100),
+    {"31": 0.15, "34": 0.20, "32": 0.40, "33": 0.45, "35": 0.0, "38": 1.0},
+    "31",
+)
+# WMO588 (wmo): older clients, so deaths (02) and moves to the Wlz (39) end a fair share of support.
+WMO_STOPS = StopModel(
+    ("19", "21", "23", "22", "02", "39", "31", "38", "20"),
+    (52, 62, 71, 76, 83, 88, 91, 96, 100),
+    {"19": 0.15, "23": 0.20, "21": 0.35, "22": 0.40, "02": 0.0, "39": 0.0, "31": 0.0, "38": 1.0},
+    "19",
+)
+STOP_REASONS = JEUGD_STOPS.reasons
 
 
 @dataclass(slots=True)
@@ -54,17 +80,17 @@ class Traject:
     episodes: list[Episode] = field(default_factory=list)
 
 
-def _stop_reason(rng: random.Random, allow_pause: bool = True) -> str:
-    top = 100 if allow_pause else _STOP_CUM[-2]
+def _stop_reason(rng: random.Random, model: StopModel, allow_pause: bool = True) -> str:
+    top = 100 if allow_pause else model.cum[-2]
     draw = rng.random() * top
-    for reason, cum in zip(STOP_REASONS, _STOP_CUM, strict=True):
+    for reason, cum in zip(model.reasons, model.cum, strict=True):
         if draw < cum:
             return reason
-    return "31"
+    return model.plan
 
 
-def _stop_date(rng: random.Random, begin: int, einde: int, reason: str) -> int:
-    if reason == "31":  # according to plan: at or shortly before the planned end
+def _stop_date(rng: random.Random, begin: int, einde: int, reason: str, model: StopModel) -> int:
+    if reason == model.plan:  # according to plan: at or shortly before the planned end
         return einde - rng.randint(0, min(21, einde - begin))
     return begin + int((einde - begin) * rng.uniform(0.1, 0.8))
 
@@ -75,6 +101,7 @@ def simulate_client(
     region: Region,
     gemeente_code: str,
     next_toewijzingnummer: Callable[[], int],
+    domain: Domain | None = None,
 ) -> list[Traject]:
     """One client's trajectories in one municipality, in time order, as far as they touch the period.
 
@@ -82,8 +109,10 @@ def simulate_client(
     the period, so care is already running on its first day. Episodes that ended before the period are
     left out (they were reported before it), and so are trajectories with nothing left in it.
     """
+    if domain is None:
+        domain = Domain(region.providers_by_gemeente[gemeente_code], PRODUCTS, JEUGD_STOPS, region.tarieven)
     while True:
-        trajecten = _history(rng, cal, region, gemeente_code)
+        trajecten = _history(rng, cal, domain)
         kept = []
         for traject in trajecten:
             traject.episodes = [e for e in traject.episodes if e.stop is None or e.stop >= cal.start_ord]
@@ -97,8 +126,19 @@ def simulate_client(
     return kept
 
 
-def _history(rng: random.Random, cal: Calendar, region: Region, gemeente_code: str) -> list[Traject]:
-    providers = region.providers_by_gemeente[gemeente_code]
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """What a client's history is drawn from: the providers contracted in the client's municipality,
+    the product catalogue, the reasons for ending care, and the contract tariffs (0 where none)."""
+
+    providers: tuple[Aanbieder, ...]
+    products: dict[str, Product]
+    stops: StopModel
+    tarieven: dict[tuple[str, str], int]
+
+
+def _history(rng: random.Random, cal: Calendar, domain: Domain) -> list[Traject]:
+    providers, catalogue, model = domain.providers, domain.products, domain.stops
     earliest_ingang = cal.start_ord - 730
     latest_ingang = max(cal.start_ord, cal.end_ord - 14)
     ingang = earliest_ingang + int(rng.random() * (latest_ingang - earliest_ingang + 1))
@@ -107,14 +147,14 @@ def _history(rng: random.Random, cal: Calendar, region: Region, gemeente_code: s
     while True:
         candidates = [a for a in providers if a is not previous] or list(providers)
         aanbieder = candidates[int(rng.random() * len(candidates))]
-        main = PRODUCTS[aanbieder.products[int(rng.random() * len(aanbieder.products))]]
+        main = catalogue[aanbieder.products[int(rng.random() * len(aanbieder.products))]]
         products = [main]
         for code, share in main.companions:
             if rng.random() < share:
-                products.append(PRODUCTS[code])
+                products.append(catalogue[code])
         einde = ingang + rng.randint(main.duur_min_days, main.duur_max_days) - 1
         toewijzingen = [
-            Toewijzing(0, p, rng.randint(p.volume_min, p.volume_max), region.tarieven[(aanbieder.agb, p.code)])
+            Toewijzing(0, p, rng.randint(p.volume_min, p.volume_max), domain.tarieven.get((aanbieder.agb, p.code), 0))
             for p in products
         ]
         traject = Traject(
@@ -127,8 +167,8 @@ def _history(rng: random.Random, cal: Calendar, region: Region, gemeente_code: s
         trajecten.append(traject)
 
         begin = min(ingang + rng.randint(0, 10), einde, cal.end_ord)
-        reason = _stop_reason(rng)
-        stop = _stop_date(rng, begin, einde, reason)
+        reason = _stop_reason(rng, model)
+        stop = _stop_date(rng, begin, einde, reason, model)
         final: tuple[int, str] | None = None  # (stop date, reason) of a real end within the period
         if stop > cal.end_ord:
             traject.episodes.append(Episode(begin, None, None))
@@ -136,8 +176,8 @@ def _history(rng: random.Random, cal: Calendar, region: Region, gemeente_code: s
             traject.episodes.append(Episode(begin, stop, "20"))
             resume = stop + rng.randint(14, 60)
             if rng.random() < 0.5 and resume <= min(einde, cal.end_ord):
-                reason = _stop_reason(rng, allow_pause=False)
-                stop = _stop_date(rng, resume, einde, reason)
+                reason = _stop_reason(rng, model, allow_pause=False)
+                stop = _stop_date(rng, resume, einde, reason, model)
                 if stop > cal.end_ord:
                     traject.episodes.append(Episode(resume, None, None))
                 else:
@@ -147,7 +187,7 @@ def _history(rng: random.Random, cal: Calendar, region: Region, gemeente_code: s
             traject.episodes.append(Episode(begin, stop, reason))
             final = (stop, reason)
 
-        if final is None or rng.random() >= _RESTART[final[1]]:
+        if final is None or rng.random() >= model.restart[final[1]]:
             return trajecten
         stop, reason = final
         ingang = stop + 1 if reason == "38" else stop + rng.randint(30, 180)

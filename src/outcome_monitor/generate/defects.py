@@ -1,6 +1,7 @@
 """Business-rule defects the generator plants, and the finding code a correct ingest must give each.
 
-All defects keep the message valid against its XSD: they are errors of content, not of form.
+All defects in XML keep the message valid against its XSD: they are errors of content, not of form.
+Defects in tabular files are cells a correct tabular parser or row suite rejects (``TABULAR_DEFECTS``).
 
 ``unknown_productcategorie`` (OM102) is listed but never planted: in iJw 3.2 ``LDT_ProductCategorie``
 is an XSD enumeration holding exactly the JZ020 codes, so a category outside JZ020 cannot be written
@@ -21,6 +22,15 @@ EXPECTED_CODE = {
     "period_spans_months": "OM105",  # product period crosses a month boundary
     "repeated_referentienummer": "8021",  # ReferentieNummer used before (only the repeat is rejected)
     "unknown_productcategorie": "OM102",  # not planted, see the module docstring
+    # Tabular files (CSV/XLSX): codes of the tabular parser; out-of-range values are OM024 as in the suites.
+    "ambiguous_amount": "OM021",  # "1.250,00": a thousands separator makes the amount ambiguous
+    "impossible_date": "OM020",  # 31-02-2025 is no date
+    "not_a_whole_number": "OM022",  # tevredenheid "7,5"
+    "required_field_empty": "OM023",  # a ZRM row without its score
+    "tevredenheid_out_of_range": "OM024",  # 11 on a 1-10 scale
+    "unknown_informant": "OM024",  # "leerkracht" is not jeugdige, ouder or client
+    "zrm_score_out_of_range": "OM024",  # 6 on a 1-5 scale
+    "antwoord_out_of_range": "OM024",  # survey answer 7: only 1-5 and 9 exist
 }
 LINE_DEFECTS = (
     "bsn_elfproef",
@@ -30,6 +40,13 @@ LINE_DEFECTS = (
     "repeated_referentienummer",
 )
 STOP_DEFECTS = ("bsn_elfproef",)
+# Defects of tabular rows, per record type (declaration lines in a file get LINE_DEFECTS as well).
+TABULAR_DEFECTS = {
+    "declaratie_regel": ("ambiguous_amount",),
+    "uitkomst": ("tevredenheid_out_of_range", "unknown_informant", "impossible_date", "not_a_whole_number"),
+    "zrm_meting": ("zrm_score_out_of_range", "impossible_date", "required_field_empty"),
+    "clientervaring": ("antwoord_out_of_range",),
+}
 NOT_PLANTED = {
     "unknown_productcategorie": "LDT_ProductCategorie is an XSD enumeration equal to JZ020",
 }

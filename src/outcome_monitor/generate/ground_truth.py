@@ -40,23 +40,22 @@ class GroundTruth:
         member: str,
         line_number: int,
         referentienummer: str | None,
-        toewijzingnummer: int,
+        toewijzingnummer: int | str | None,
+        field: str | None = None,
     ) -> None:
-        self._spool.write(
-            json.dumps(
-                {
-                    "defect": kind,
-                    "expected_code": EXPECTED_CODE[kind],
-                    "record_type": record_type,
-                    "file": file,
-                    "member": member,
-                    "line_number": line_number,
-                    "referentienummer": referentienummer,
-                    "toewijzingnummer": str(toewijzingnummer),
-                },
-                ensure_ascii=False,
-            )
-        )
+        record = {
+            "defect": kind,
+            "expected_code": EXPECTED_CODE[kind],
+            "record_type": record_type,
+            "file": file,
+            "member": member,
+            "line_number": line_number,
+            "referentienummer": referentienummer,
+            "toewijzingnummer": None if toewijzingnummer is None else str(toewijzingnummer),
+        }
+        if field is not None:  # tabular rows: the column that holds the defect
+            record["field"] = field
+        self._spool.write(json.dumps(record, ensure_ascii=False))
         self._spool.write("\n")
 
     def ended(self, gemeente: str, half_year: str, agb: str, reason: str, trajectories: int) -> None:
@@ -93,8 +92,12 @@ class GroundTruth:
         rows.sort(key=lambda r: (r["indicator_code"], r["gemeente_code"], r["period"], r["aanbieder_agb"]))
         return rows
 
-    def write(self, path: Path, head: dict, submissions: list[dict]) -> None:
-        """Write the JSON: ``head`` keys first, then submissions, defects and expected figures."""
+    def write(self, path: Path, head: dict, submissions: list[dict], extra: dict | None = None) -> None:
+        """Write the JSON: ``head`` keys first, then submissions, defects and expected figures.
+
+        ``extra`` adds keys to ``expected`` (the indicators of every kind, the reconciliation);
+        ``expected["indicators"]`` stays what it was: jeugd UITVAL and VOLGENS_PLAN per half-year.
+        """
         self._spool.close()
         expected = {
             "declaratie": {
@@ -106,6 +109,7 @@ class GroundTruth:
                 ],
             },
             "indicators": self.indicators(),
+            **(extra or {}),
         }
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "w", encoding="utf-8") as out:

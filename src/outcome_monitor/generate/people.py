@@ -29,11 +29,12 @@ def _with_check_digit(prefix: int) -> str | None:
 def bsn_numbers() -> Iterator[str]:
     """Distinct elfproef-valid BSNs: first the official test range 999900006..999999990 (9,091 numbers).
 
-    That covers about 4.5 x 2,000 clients. Larger scales need more distinct clients, so the sequence
+    That covers about 3 x 3,000 clients (2,000 youth and 1,000 Wmo clients per unit of scale). Larger
+    scales need more distinct clients, so the sequence
     continues downwards from 999899995 with other nine-digit numbers that pass the elfproef (about
     90 million exist). Those lie outside the range reserved for testing and may be real people's
     numbers: the names, dates and addresses next to them are still invented, but keep output of
-    scales above 4 inside test environments.
+    scales above 3 inside test environments.
     """
     for prefix in range(99990000, 100000000):
         bsn = _with_check_digit(prefix)

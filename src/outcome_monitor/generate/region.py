@@ -1,4 +1,11 @@
-"""The sample region: four real municipalities, fictitious providers and a product catalogue.
+"""The sample region: four real municipalities, fictitious providers and product catalogues.
+
+Youth care (Jeugdwet) is financed per unit: toewijzingen, start/stop and monthly declarations as iJw
+XML (a few providers deliver declarations or start/stop as CSV/XLSX instead, see ``profiles``).
+Social support (Wmo) is financed taakgericht (a lump sum per provider), as many municipalities do
+for begeleiding and dagbesteding: the municipality still assigns per client and the provider
+reports start and stop, both as CSV, but nobody declares per client. Those providers account through
+outcomes, ZRM measurements and the client-experience survey only.
 
 The municipalities and their CBS codes are real (codelijsten/CBS_Gemeentecodes.md). The providers
 are invented on purpose: their names sound like Drenthe and Groningen youth-care organisations, but
@@ -93,12 +100,40 @@ AANBIEDERS: tuple[Aanbieder, ...] = (
     Aanbieder("42500516", "Jeugd-ggz Peize", ("1699", "1969"), ("54002", "54001")),
 )
 
-BASE_CLIENTS = 2000  # clients at scale 1.0
+BASE_CLIENTS = 2000  # youth-care clients at scale 1.0
+WMO_SHARE = 0.5  # Wmo clients per youth-care client (kept small: Wmo here is begeleiding and dagbesteding)
+
+# WMO020 categories: 01 hulp bij het huishouden, 02 begeleiding, 07 dagbesteding, 08 vervoerdiensten.
+# No tariff: taakgericht financing (the tariff field is kept for the shared Product type).
+WMO_PRODUCTS: dict[str, Product] = {
+    p.code: p
+    for p in (
+        _P("02A01", "02", "Individuele begeleiding", "04", "2", 1, 4, 0, 180, 720),
+        _P("02A05", "02", "Begeleiding groep", "16", "2", 1, 4, 0, 180, 540),
+        _P("07A01", "07", "Dagbesteding", "16", "2", 2, 6, 0, 180, 730, (("08A01", 0.45),)),
+        _P("08A01", "08", "Vervoer dagbesteding", "82", "2", 2, 10, 0, 180, 730),
+        _P("01A01", "01", "Hulp bij het huishouden", "04", "2", 2, 4, 0, 365, 1095),
+    )
+}  # fmt: skip
+
+# Wmo providers (AGB 98...: other care providers), ordered so that the first two cover every municipality.
+WMO_AANBIEDERS: tuple[Aanbieder, ...] = (
+    Aanbieder("98100123", "Welzijn en Zorg Noordenveld", ("1699", "1730"), ("02A01", "01A01")),
+    Aanbieder("98200456", "Begeleiding Het Drentse Land", ("1731", "1969", "1730"), ("02A01", "02A05")),
+    Aanbieder("98300789", "Dagbesteding De Boerenschuur", ("1731", "1699", "1969"), ("07A01",)),
+    Aanbieder("98400234", "Thuishulp Westerkwartier", ("1969", "1699"), ("01A01",)),
+    Aanbieder("98500567", "Zorgcooperatie Hondsrug", ("1730", "1731"), ("02A01", "07A01")),
+)
 
 
 def provider_count(scale: float) -> int:
     """About 15 providers at scale 1 and above, at least 4 for small regions."""
     return max(4, min(len(AANBIEDERS), round(len(AANBIEDERS) * scale**0.5)))
+
+
+def wmo_provider_count(scale: float) -> int:
+    """5 Wmo providers at scale 1 and above, at least 2."""
+    return max(2, min(len(WMO_AANBIEDERS), round(len(WMO_AANBIEDERS) * scale**0.5)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +145,8 @@ class Region:
     tarieven: dict[tuple[str, str], int]
     # gemeente code -> providers contracted there
     providers_by_gemeente: dict[str, tuple[Aanbieder, ...]]
+    wmo_aanbieders: tuple[Aanbieder, ...] = ()
+    wmo_by_gemeente: dict[str, tuple[Aanbieder, ...]] | None = None
 
 
 def build_region(scale: float, rng: random.Random) -> Region:
@@ -123,4 +160,6 @@ def build_region(scale: float, rng: random.Random) -> Region:
             tarief = round(base * rng.uniform(0.94, 1.06) / 5) * 5
             tarieven[(a.agb, code)] = max(1250, min(9500, tarief))
     by_gemeente = {g.code: tuple(a for a in aanbieders if g.code in a.gemeenten) for g in GEMEENTEN}
-    return Region(GEMEENTEN, aanbieders, tarieven, by_gemeente)
+    wmo = WMO_AANBIEDERS[: wmo_provider_count(scale)]
+    wmo_by_gemeente = {g.code: tuple(a for a in wmo if g.code in a.gemeenten) for g in GEMEENTEN}
+    return Region(GEMEENTEN, aanbieders, tarieven, by_gemeente, wmo, wmo_by_gemeente)

@@ -14,6 +14,12 @@ Memory is therefore bounded by the number of JW323 messages (providers x municip
 not by the number of clients; temporary disk use is about the compressed size of the declarations.
 Two random streams make the output a pure function of the arguments: one draws the data, the other
 the defects, so a different ``defect_rate`` plants other defects in the very same data.
+
+The tabular kinds (``flows``: uitkomst, zrm, clientervaring, Wmo toewijzing and levering, contract
+tariffs, agreements, productieverantwoording, and the declarations or start/stop of the providers in
+``profiles`` that send files instead of XML) are collected per member in spooled batches and written
+into the same bundles at the end (see ``tabular`` for why they are bundle members). They draw from
+streams of their own, so the youth-care XML of the providers that send XML is what it always was.
 """
 
 from __future__ import annotations
@@ -32,14 +38,20 @@ from pathlib import Path
 from outcome_monitor.generate import messages as msg
 from outcome_monitor.generate.care import Episode, Traject, simulate_client
 from outcome_monitor.generate.defects import previous_month_period, spanning_period, wrong_amount
+from outcome_monitor.generate.flows import TabularKinds
 from outcome_monitor.generate.ground_truth import GroundTruth
+from outcome_monitor.generate.indicator_truth import IndicatorTruth
+from outcome_monitor.generate.outcomes import provider_quality
 from outcome_monitor.generate.people import bsn_numbers, corrupt_bsn, fake_person
 from outcome_monitor.generate.periods import Calendar, Month
-from outcome_monitor.generate.region import BASE_CLIENTS, Gemeente, Region, build_region
+from outcome_monitor.generate.profiles import DECLARATIE_FILE, LEVERING_FILE
+from outcome_monitor.generate.region import BASE_CLIENTS, WMO_SHARE, Gemeente, Region, build_region
 from outcome_monitor.generate.rng import FastRandom
+from outcome_monitor.generate.tabular import Raw, TabularFile
 from outcome_monitor.generate.zipstream import Segment, ZipStreamWriter, crc32_combine
 
 SUBMISSIONS = "submissions"
+_BEDRAG = 17  # position of bedrag in a declaratie row (tabular.COLUMNS)
 _TEXT_BYTES = 32 * 1024  # JW323 text held per message before it is deflated (fewer, larger zlib calls)
 _SPILL_BYTES = 64 * 1024  # compressed bytes held per message before they go to its spool file
 _CHUNK = 1 << 20
@@ -54,6 +66,7 @@ class _Bundle:
     writer: ZipStreamWriter
     messages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     declaration_lines: int = 0
+    tabular: list[dict] = field(default_factory=list)  # CSV/XLSX members: member, kind, format, rows
 
 
 @dataclass(slots=True)
@@ -82,7 +95,7 @@ class _Declaration:
     spool: Path | None = None
 
 
-class _Generator:
+class _Generator(TabularKinds):
     def __init__(
         self, out_dir: Path, spool_dir: Path, seed: int, scale: float, defect_rate: float, cal: Calendar
     ) -> None:
@@ -101,8 +114,29 @@ class _Generator:
         self.declarations: dict[tuple[int, int, int], _Declaration] = {}
         self.provider_index = {a.agb: i for i, a in enumerate(self.region.aanbieders)}
         self.gemeente_index = {g.code: i for i, g in enumerate(self.region.gemeenten)}
-        # Toewijzingnummer: unique over the region; the first digit tells the municipality.
+        # Toewijzingnummer: unique over the region; the first digit tells the municipality (5-8: Wmo).
         self.toewijzing_counter = {g.code: (i + 1) * 100_000_000 for i, g in enumerate(self.region.gemeenten)}
+        self.wmo_counter = {g.code: (i + 5) * 100_000_000 for i, g in enumerate(self.region.gemeenten)}
+        # The tabular kinds (flows.py): their own random streams, files and expected figures.
+        self.outcome_rng = FastRandom(f"outcomes-{seed}")
+        self.wmo_rng = FastRandom(f"wmo-{seed}")
+        self.tab_rng = FastRandom(f"defects-tabular-{seed}")
+        self.afspraak_rng = FastRandom(f"afspraak-{seed}")
+        self.pv_rng = FastRandom(f"productieverantwoording-{seed}")
+        self.n_wmo = max(1, round(BASE_CLIENTS * scale * WMO_SHARE))
+        self.wmo_index = {a.agb: i for i, a in enumerate(self.region.wmo_aanbieders)}
+        everyone = (*self.region.aanbieders, *self.region.wmo_aanbieders)
+        self.quality = {a.agb: provider_quality(seed, a.agb) for a in everyone}
+        self.tab: dict[tuple[str, str, str, str], TabularFile] = {}
+        self.ind = IndicatorTruth(cal.end_ord)
+        self.respondents: dict[tuple[str, int], int] = defaultdict(int)
+        # Completed calendar years: surveyed, and accounted for in a productieverantwoording.
+        self.years = [y for y in range(cal.start.year, cal.end.year + 1)
+                      if date(y, 1, 1) >= cal.start and date(y, 12, 31) <= cal.end]  # fmt: skip
+        # (agb, gemeente, productcode, year) -> [volume, cents]: care delivered / declarations accepted
+        self.care_by_year: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.declared_by_year: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
+        self.bsns = bsn_numbers()
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -141,7 +175,7 @@ class _Generator:
         cal = self.cal
         gemeenten = self.region.gemeenten
         cum_weights = list(itertools.accumulate(g.weight for g in gemeenten))
-        bsns = bsn_numbers()
+        bsns = self.bsns
         for _ in range(self.n_clients):
             gemeente = rng.choices(gemeenten, cum_weights=cum_weights)[0]
             bsn = next(bsns)
@@ -149,13 +183,18 @@ class _Generator:
             trajecten = simulate_client(rng, cal, self.region, gemeente.code, next_nummer)
             age_days = rng.randint(2 * 365, 17 * 365 + 300)  # 2 to 17 years old at the first toewijzing
             person = msg.client_xml(fake_person(rng, bsn, gemeente, cal.iso(trajecten[0].ingang - age_days)))
+            ends: list[tuple[Traject, Episode, bool]] = []
             for traject in trajecten:
                 for t in traject.toewijzingen:
                     t.decl_fields = msg.jw323_toewijzing_fields(t)
-                self._care_messages(gemeente, person, traject)
+                ends.extend(self._care_messages(gemeente, person, traject))
             self._declaration_lines(gemeente, person, trajecten)
+            self._after_client("jeugd", gemeente.code, bsn, trajecten[0].ingang - age_days, trajecten, ends)
 
-    def _care_messages(self, gemeente: Gemeente, person: msg.ClientXml, traject: Traject) -> None:
+    def _care_messages(
+        self, gemeente: Gemeente, person: msg.ClientXml, traject: Traject
+    ) -> list[tuple[Traject, Episode, bool]]:
+        """JW301, and JW305/JW307 (or start/stop rows); returns the real ends (traject, episode, accepted)."""
         cal, rng = self.cal, self.data_rng
         agb = traject.aanbieder.agb
         iso = cal.iso
@@ -176,25 +215,41 @@ class _Generator:
         )
         self._put(bundle, "JW301", member, text, day)
         # JW305 / JW307: the provider reports start and stop of each episode.
+        ends = []
+        levering_file = LEVERING_FILE.get(agb)
         for episode in traject.episodes:
             day = cal.clamp_dagtekening(episode.begin + rng.randint(1, 6))
             bundle = self._bundle(agb, "aanbieder", cal.half_year(episode.begin))
             member, ident = self._next_message(agb, "JW305", gemeente.code, episode.begin)
-            text = msg.jw305(
-                agb,
-                gemeente.code,
-                ident,
-                iso(day),
-                person,
-                traject.toewijzingen,
-                iso(traject.ingang),
-                iso(episode.begin),
-            )
-            self._put(bundle, "JW305", member, text, day)
+            if levering_file is not None:
+                self._levering_rows("jeugd", gemeente.code, traject, episode, "start", person.bsn, levering_file)
+            else:
+                self._jw305(bundle, member, ident, day, gemeente, person, traject, episode)
             if episode.stop is not None:
-                self._stop_message(gemeente, person, traject, episode)
+                accepted = self._stop_message(gemeente, person, traject, episode)
+                if episode.reason != "20":
+                    ends.append((traject, episode, accepted))
+        return ends
 
-    def _stop_message(self, gemeente: Gemeente, person: msg.ClientXml, traject: Traject, episode: Episode) -> None:
+    def _jw305(
+        self, bundle: _Bundle, member: str, ident: str, day: int, gemeente: Gemeente, person: msg.ClientXml,
+        traject: Traject, episode: Episode,
+    ) -> None:  # fmt: skip
+        iso = self.cal.iso
+        text = msg.jw305(
+            traject.aanbieder.agb,
+            gemeente.code,
+            ident,
+            iso(day),
+            person,
+            traject.toewijzingen,
+            iso(traject.ingang),
+            iso(episode.begin),
+        )
+        self._put(bundle, "JW305", member, text, day)
+
+    def _stop_message(self, gemeente: Gemeente, person: msg.ClientXml, traject: Traject, episode: Episode) -> bool:
+        """JW307 (or stop rows); True when a correct ingest accepts the stop."""
         cal = self.cal
         agb = traject.aanbieder.agb
         assert episode.stop is not None and episode.reason is not None
@@ -204,6 +259,16 @@ class _Generator:
         member, ident = self._next_message(agb, "JW307", gemeente.code, episode.stop)
         defective = self.defect_rate > 0 and self.defect_rng.random() < self.defect_rate
         bsn = corrupt_bsn(person.bsn) if defective else person.bsn
+        levering_file = LEVERING_FILE.get(agb)
+        if levering_file is not None:
+            tab, lines = self._levering_rows("jeugd", gemeente.code, traject, episode, "stop", bsn, levering_file)
+            for line_number, t in zip(lines, traject.toewijzingen, strict=True):
+                if defective:
+                    self.truth.defect("bsn_elfproef", "stop_zorg", tab.bundle_file, tab.member, line_number, None,
+                                      t.nummer, "bsn")  # fmt: skip
+            if not defective:
+                self._ended(gemeente.code, half_year, agb, episode, len(traject.toewijzingen))
+            return not defective
         text = msg.jw307(
             agb,
             gemeente.code,
@@ -222,7 +287,13 @@ class _Generator:
             for line_number, t in enumerate(traject.toewijzingen, start=1):
                 self.truth.defect("bsn_elfproef", "stop_zorg", bundle.file, member, line_number, None, t.nummer)
         else:
-            self.truth.ended(gemeente.code, half_year, agb, episode.reason, len(traject.toewijzingen))
+            self._ended(gemeente.code, half_year, agb, episode, len(traject.toewijzingen))
+        return not defective
+
+    def _ended(self, gemeente: str, half_year: str, agb: str, episode: Episode, n: int) -> None:
+        assert episode.stop is not None and episode.reason is not None
+        self.truth.ended(gemeente, half_year, agb, episode.reason, n)
+        self.ind.ended("jeugd", gemeente, agb, episode.stop, episode.reason, n)
 
     def _declaration_lines(self, gemeente: Gemeente, person: msg.ClientXml, trajecten: list[Traject]) -> None:
         """All of a client's declaration lines, grouped into the JW323 messages they belong to."""
@@ -303,6 +374,9 @@ class _Generator:
         iso_table = self.cal.iso_table
         base = self.cal.base
         p_index = key[0]
+        agb = self.region.aanbieders[p_index].agb
+        tab = self._declaration_file(agb, m) if agb in DECLARATIE_FILE else None
+        periods = (m.half_year, str(m.year))
         ref_number = self.referentie[p_index]
         parts = [msg.jw323_client_open(bsn)]
         total = 0
@@ -312,6 +386,9 @@ class _Generator:
             ref_number += 1
             ref = f"RN{ref_number:010d}"
             bedrag = volume * t.tarief
+            care = self.care_by_year[(agb, decl.gemeente, t.product.code, m.year)]  # what was really delivered
+            care[0] += volume
+            care[1] += bedrag
             if kind is not None:
                 if kind == "period_outside_declaration":
                     begin, end, volume = previous_month_period(t, prev, ep_begin, ep_end, volume)  # type: ignore[arg-type, misc]
@@ -325,14 +402,33 @@ class _Generator:
                     ref = decl.last_ref  # type: ignore[assignment]
             if kind != "repeated_referentienummer":
                 decl.last_ref = ref
-            parts.append(msg.jw323_prestatie(ref, t, iso_table[begin - base], iso_table[end - base], volume, bedrag))
-            decl.lines += 1
+            if tab is None:
+                parts.append(
+                    msg.jw323_prestatie(ref, t, iso_table[begin - base], iso_table[end - base], volume, bedrag)
+                )
+                decl.lines += 1
+                file, member, line_number = decl.bundle_file, decl.member, decl.lines
+            else:
+                row = [
+                    decl.gemeente, agb, "jeugd", f"{m.year}{m.month:02d}{decl.gemeente}", m.first, m.last,
+                    decl.dagtekening, ref, str(t.nummer), bsn, t.product.categorie, t.product.code, begin, end,
+                    volume, t.product.eenheid, t.tarief, bedrag, "D",
+                ]  # fmt: skip
+                if kind is None and self._ambiguous_amount(tab, bedrag):
+                    kind = "ambiguous_amount"
+                    row[_BEDRAG] = Raw(_thousands(bedrag))
+                file, member, line_number = tab.bundle_file, tab.member, tab.add(row)
             total += bedrag
             if kind is None:
                 accepted += bedrag
+                self.ind.volume(decl.gemeente, agb, periods, volume, 0)
+                declared = self.declared_by_year[(agb, decl.gemeente, t.product.code, m.year)]
+                declared[0] += volume
+                declared[1] += bedrag
             else:
                 self.truth.lines_rejected += 1
-                self.truth.defect(kind, "declaratie_regel", decl.bundle_file, decl.member, decl.lines, ref, t.nummer)
+                field = "bedrag" if kind == "ambiguous_amount" else None
+                self.truth.defect(kind, "declaratie_regel", file, member, line_number, ref, t.nummer, field)
         parts.append(msg.JW323_CLIENT_CLOSE)
         self.referentie[p_index] = ref_number
         decl.total_cents += total
@@ -343,6 +439,20 @@ class _Generator:
         decl.text_len += len(text)
         if decl.text_len > _TEXT_BYTES:
             self._deflate(decl)
+
+    def _declaration_file(self, agb: str, month: Month) -> TabularFile:
+        """The provider's declaration file for the half-year: sent after its last month, as a JW323 is."""
+        last = max(m.last for m in self.cal.months if m.half_year == month.half_year)
+        delivered = self.cal.clamp_dagtekening(last + 10)
+        return self._tab(agb, "aanbieder", month.half_year, "declaratie", month.half_year, DECLARATIE_FILE[agb],
+                         delivered)  # fmt: skip
+
+    def _ambiguous_amount(self, tab: TabularFile, bedrag: int) -> bool:
+        """Plant "1.250,00" (OM021) in a Dutch CSV, on lines of at least a thousand euros."""
+        dialect = tab.fmt.dialect
+        if dialect is None or dialect.decimal != "," or bedrag < 100_000 or self.defect_rate <= 0:
+            return False
+        return self.tab_rng.random() < self.defect_rate / 3
 
     def _deflate(self, decl: _Declaration) -> None:
         out = decl.body.add("".join(decl.text).encode("utf-8"))
@@ -367,8 +477,10 @@ class _Generator:
     def declarations_out(self) -> None:
         for key in sorted(self.declarations):
             decl = self.declarations.pop(key)
-            self._deflate(decl)
             agb = self.region.aanbieders[key[0]].agb
+            if agb in DECLARATIE_FILE:  # its lines went to a CSV/XLSX file
+                continue
+            self._deflate(decl)
             bundle = self._bundle(agb, "aanbieder", decl.month.half_year)
             m = decl.month
             iso = self.cal.iso
@@ -411,10 +523,17 @@ class _Generator:
                     "sender": bundle.sender,
                     "messages": dict(sorted(bundle.messages.items())),
                     "declaration_lines": bundle.declaration_lines,
+                    "tabular": bundle.tabular,
                     "sha256": digest.hexdigest(),
                 }
             )
         return submissions
+
+
+def _thousands(cents: int) -> str:
+    """An amount with a thousands separator, as a spreadsheet shows it: 1.250,00."""
+    euros, rest = divmod(cents, 100)
+    return f"{euros:,}".replace(",", ".") + f",{rest:02d}"
 
 
 def generate(
@@ -446,7 +565,10 @@ def generate(
     try:
         gen = _Generator(out_dir, spool_dir, seed, scale, defect_rate, cal)
         gen.clients()
+        gen.wmo_clients()
         gen.declarations_out()
+        extra = gen.annual_files()
+        gen.tabular_out()
         submissions = gen.finish()
         head = {
             "seed": seed,
@@ -457,9 +579,12 @@ def generate(
             "aanbieders": [
                 {"agb": a.agb, "naam": a.naam, "gemeenten": list(a.gemeenten)} for a in gen.region.aanbieders
             ],
+            "wmo_aanbieders": [
+                {"agb": a.agb, "naam": a.naam, "gemeenten": list(a.gemeenten)} for a in gen.region.wmo_aanbieders
+            ],
         }
         path = out_dir / "ground_truth.json"
-        gen.truth.write(path, head, submissions)
+        gen.truth.write(path, head, submissions, {"indicators_all": gen.ind.rows(), **extra})
         return path
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)

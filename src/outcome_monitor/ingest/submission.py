@@ -9,7 +9,11 @@ by one rename (see raw_zone), so a load killed half-way leaves nothing and a ret
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +22,10 @@ from outcome_monitor.bsn import pseudonymise
 from outcome_monitor.config import Paths, pseudonym_key
 from outcome_monitor.feedback import status_for, write_report
 from outcome_monitor.ingest.archive import archive_file, archive_path, sha256_of
-from outcome_monitor.ingest.bundle import SubmissionRejected, members
+from outcome_monitor.ingest.bundle import Limits, Member, SubmissionRejected, members
 from outcome_monitor.ingest.messages import MessageRejected, parse_message
+from outcome_monitor.ingest.tabular import PROBLEM_TITLES as CELL_PROBLEMS
+from outcome_monitor.ingest.tabular import is_tabular, parse_tabular
 from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document, table_for
 from outcome_monitor.validation.row_checks import check_rows
 
@@ -35,6 +41,21 @@ def manifest_path(paths: Paths, submission_id: str) -> Path:
     return paths.raw_submission(submission_id) / "manifest.json"
 
 
+@dataclass
+class IngestTimings:
+    """Seconds spent per step of one ingest, for benchmarks and logs."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
 def ingest_file(
     path: Path,
     paths: Paths,
@@ -43,6 +64,7 @@ def ingest_file(
     received_at: datetime | None = None,
     submitted_by: str | None = None,
     from_archive: bool = False,
+    timings: IngestTimings | None = None,
 ) -> dict[str, Any]:
     """Ingest `path`; return the feedback report (also written to ``feedback/``).
 
@@ -50,13 +72,18 @@ def ingest_file(
     or municipality in ``uploads/<submission_id>.json``; that record is used when not given).
     `from_archive` marks a replay: `path` is already the archived copy, so no new receipt is made.
     """
+    timings = timings or IngestTimings()
     received_at = received_at or datetime.now(UTC)
     file_name = original_name or path.name
     sha256 = sha256_of(path)
     submission_id = submission_id_for(sha256)
-    submitted_by = submitted_by or _uploaded_by(paths, submission_id)
+    upload = _upload_record(paths, submission_id)
+    submitted_by = submitted_by or upload.get("submitted_by")
+    if file_name == f"{submission_id}-{upload.get('original_name')}":
+        file_name = upload["original_name"]  # the service's inbox name: report the provider's own
     if not from_archive:
-        archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
+        with timings.step("archive"):
+                archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
     base = {
         "submission_id": submission_id,
         "file_name": file_name,
@@ -70,46 +97,76 @@ def ingest_file(
     rows_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     senders: set[str] = set()
     messages = 0
+    parsing = timings.step("parse")
+    parsing.__enter__()
     try:
-        for member in members(path, file_name):
+        # An .xlsx is a ZIP too: a spreadsheet is one member, never a bundle of them.
+        for member in _tabular_member(path, file_name) if is_tabular(file_name) else members(path, file_name):
             messages += 1
             if member.problem:
                 file_findings.append(_file_finding(member.problem, member.name))
                 continue
             try:
-                parsed = parse_message(member.data)
+                if is_tabular(member.name):
+                    table = parse_tabular(member.data, member.name, submission_id=submission_id)
+                    for record_type, rows in table.rows_by_type.items():
+                        rows_by_type[record_type].extend(rows)
+                    senders.add(table.sender or "")
+                else:
+                    parsed = parse_message(member.data)
+                    rows_by_type[parsed.message_type.record_type].extend(
+                        _provenance(parsed, member.name, submission_id)
+                    )
+                    senders.add(parsed.header["afzender"] or "")
             except MessageRejected as problem:
                 file_findings.append(_file_finding(problem, member.name))
                 continue
-            rows_by_type[parsed.message_type.record_type].extend(_provenance(parsed, member.name, submission_id))
-            senders.add(parsed.header["afzender"] or "")
     except SubmissionRejected as problem:
         file_findings.append(_file_finding(problem, file_name))
+    finally:
+        parsing.__exit__(None, None, None)
 
     key = pseudonym_key()
+    pseudonyms: dict[str, str] = {}  # a client has many lines: one HMAC per client, not per line
     row_findings: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for record_type, rows in rows_by_type.items():
-        result = check_rows(record_type, rows)
+        with timings.step("validate"):
+            result = check_rows(record_type, rows)
+        sorting = timings.step("pseudonymise_and_sort")
+        sorting.__enter__()
         accepted, rejected = [], []
-        for row, codes in zip(rows, result.codes_per_row, strict=True):
-            blocking = [code for code in codes if result.severity_of(code) == "afwijzing"]
+        for row, suite_codes in zip(rows, result.codes_per_row, strict=True):
+            # Cells a tabular parser could not read come first: the suite saw them as missing.
+            problems = row.pop("_problems", None) or []
+            codes = list(dict.fromkeys([problem["code"] for problem in problems] + suite_codes))
+            blocking = [code for code in codes if code in CELL_PROBLEMS or result.severity_of(code) == "afwijzing"]
             for code in codes:
                 finding = row_findings.setdefault(
                     code,
                     {
                         "code": code,
-                        "severity": result.severity_of(code),
-                        "message": result.message_of(code),
+                        "severity": "afwijzing" if code in CELL_PROBLEMS else result.severity_of(code),
+                        "message": CELL_PROBLEMS.get(code) or result.message_of(code),
                         "rows": [],
                     },
                 )
-                finding["rows"].append(_row_reference(row))
-            row["client_pseudonym"] = pseudonymise(row.pop("bsn") or "", key)
+                reference = _row_reference(row)
+                details = [f"{p['field']}: {p['message']}" for p in problems if p["code"] == code]
+                if details:
+                    reference["detail"] = "; ".join(details)
+                finding["rows"].append(reference)
+            if "bsn" in row:  # survey, tariff, agreement and production rows have no client
+                bsn = row.pop("bsn") or ""
+                pseudonym = pseudonyms.get(bsn)
+                if pseudonym is None:
+                    pseudonym = pseudonyms[bsn] = pseudonymise(bsn, key)
+                row["client_pseudonym"] = pseudonym
             row["status"] = REJECTED if blocking else ACCEPTED
             row["finding_codes"] = codes
             (rejected if blocking else accepted).append(row)
         tables[record_type] = {"accepted": accepted, "rejected": rejected}
+        sorting.__exit__(None, None, None)
 
     received = sum(len(rows) for rows in rows_by_type.values())
     accepted_count = sum(len(t["accepted"]) for t in tables.values())
@@ -143,6 +200,8 @@ def ingest_file(
         "status": report["status"],
         "counts": report["counts"],
     }
+    writing = timings.step("write")
+    writing.__enter__()
     arrow_tables = {
         record_type: {part: table_for(record_type, rows) for part, rows in parts.items()}
         for record_type, parts in tables.items()
@@ -152,6 +211,8 @@ def ingest_file(
         commit_submission(paths, submission_id, arrow_tables, {"report": report, "manifest": manifest})
     except AlreadyCommitted:
         return _duplicate(paths, base)
+    finally:
+        writing.__exit__(None, None, None)
     write_report(report, paths.feedback)
     return report
 
@@ -171,11 +232,21 @@ def _duplicate(paths: Paths, base: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _uploaded_by(paths: Paths, submission_id: str) -> str | None:
+def _tabular_member(path: Path, file_name: str) -> list[Member]:
+    size = path.stat().st_size
+    if size > Limits().max_file_bytes:
+        raise SubmissionRejected(
+            "OM005", "Het bestand is groter dan toegestaan.", f"{size} bytes, maximaal {Limits().max_file_bytes}"
+        )
+    return [Member(file_name, path.read_bytes())]
+
+
+def _upload_record(paths: Paths, submission_id: str) -> dict[str, Any]:
+    """What the submission service recorded about this content: who delivered it, under what name."""
     record = paths.uploads / f"{submission_id}.json"
     if not record.exists():
-        return None
-    return json.loads(record.read_text(encoding="utf-8")).get("submitted_by")
+        return {}
+    return json.loads(record.read_text(encoding="utf-8"))
 
 
 def _provenance(parsed, member_name: str, submission_id: str) -> list[dict[str, Any]]:

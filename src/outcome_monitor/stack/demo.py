@@ -22,6 +22,7 @@ from outcome_monitor.config import Paths, paths
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AIRFLOW_PORT = int(os.environ.get("OUTCOME_MONITOR_AIRFLOW_PORT", "8080"))
 SUPERSET_PORT = int(os.environ.get("OUTCOME_MONITOR_SUPERSET_PORT", "8088"))
+SERVICE_PORT = int(os.environ.get("OUTCOME_MONITOR_SERVICE_PORT", "8000"))
 
 
 class StepFailed(Exception):
@@ -96,9 +97,22 @@ def build_quietly(log: Path) -> None:
                        stderr=subprocess.STDOUT, check=True)
 
 
+def demo_tokens(current: Paths, files: list[Path]) -> dict[str, str]:
+    """One submission-service token per sample sender (aanbieder or gemeente), issued once."""
+    from outcome_monitor.service.tokens import DEMO_TOKEN_FILE, Principal, issue_demo_tokens, store_demo_tokens
+
+    stored = current.secrets / DEMO_TOKEN_FILE
+    if stored.exists():
+        return json.loads(stored.read_text(encoding="utf-8"))
+    senders = sorted({tuple(file.stem.split("_")[1].split("-")[:2]) for file in files})
+    tokens = issue_demo_tokens(current, [Principal(kind, code) for kind, code in senders])
+    store_demo_tokens(current, tokens)
+    return tokens
+
+
 def run_demo() -> int:
     from outcome_monitor.generate import generate
-    from outcome_monitor.stack import airflow, superset
+    from outcome_monitor.stack import airflow, submission_service, superset
 
     current = paths()
     logs = current.logs
@@ -122,6 +136,9 @@ def run_demo() -> int:
         step("start Airflow (api-server, scheduler, dag-processor, triggerer)", logs / "airflow-api-server.log",
              lambda: airflow.start(current, REPO_ROOT, AIRFLOW_PORT))
         step("start Superset", logs / "superset.log", lambda: superset.start(current.home, SUPERSET_PORT))
+        tokens = step("start the submission service and issue a token per sample sender",
+                      submission_service.log_file(current),
+                      lambda: (submission_service.start(current, SERVICE_PORT), demo_tokens(current, files))[1])
         expected = submission_ids(files)
         step(f"drop {len(files)} submissions into {current.inbox}", logs / "demo.log",
              lambda: drop_into_inbox(files, current.inbox))
@@ -140,6 +157,8 @@ Published {len(expected)} submissions in {waited:.0f} s.
       user {admin['username']}   password {admin['password']}
   Airflow:               http://127.0.0.1:{AIRFLOW_PORT}/
       user {airflow_login['username']}   password {airflow_login['password']}
+  Submission service:    http://127.0.0.1:{SERVICE_PORT}/   (API: /api/v1/submissions, docs/api.md)
+      {len(tokens)} demo tokens, one per sender: {current.secrets}/demo-tokens.json
   Feedback reports:      {current.feedback}/<submission>.html
   Published warehouse:   {current.published_warehouse}
 
@@ -151,10 +170,11 @@ Credentials are stored in {current.secrets}. Drop more files into {current.inbox
 
 
 def stop_all() -> int:
-    from outcome_monitor.stack import airflow, superset
+    from outcome_monitor.stack import airflow, submission_service, superset
 
     current = paths()
+    submission_service.stop(current)
     superset.stop(current.home)
     airflow.stop(current)
-    print("stopped Superset and Airflow")
+    print("stopped the submission service, Superset and Airflow")
     return 0

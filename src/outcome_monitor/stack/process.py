@@ -38,6 +38,9 @@ def stop(name: str, run_dir: Path, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
+            # A child of ours that exited stays a zombie (and killpg still finds it) until reaped.
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
             os.killpg(pid, 0)
         except ProcessLookupError:
             break

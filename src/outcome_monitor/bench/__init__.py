@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (rows per second, seconds per step, peak memory)."""
