@@ -6,19 +6,22 @@ path tricks in member names cannot write anywhere and a zip bomb stops at the fi
 
 from __future__ import annotations
 
+import os
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from outcome_monitor.ingest.rejection import SubmissionRejected
 
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_FILE_BYTES_VARIABLE = "OUTCOME_MONITOR_MAX_FILE_BYTES"
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_file_bytes: int = 512 * 1024 * 1024
+    # Operators set the largest accepted file in OUTCOME_MONITOR_MAX_FILE_BYTES.
+    max_file_bytes: int = field(default_factory=lambda: int(os.environ.get(MAX_FILE_BYTES_VARIABLE, 512 << 20)))
     max_members: int = 50_000
     max_member_bytes: int = 64 * 1024 * 1024
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
@@ -32,8 +35,9 @@ class Member:
     problem: SubmissionRejected | None = None
 
 
-def members(path: Path, display_name: str, limits: Limits = Limits()) -> Iterator[Member]:
+def members(path: Path, display_name: str, limits: Limits | None = None) -> Iterator[Member]:
     """Yield the messages in a submitted file, refusing unsafe members one by one."""
+    limits = limits or Limits()
     size = path.stat().st_size
     if size == 0:
         raise SubmissionRejected("OM001", "Het bestand is leeg.")

@@ -233,11 +233,9 @@ def _duplicate(paths: Paths, base: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tabular_member(path: Path, file_name: str) -> list[Member]:
-    size = path.stat().st_size
-    if size > Limits().max_file_bytes:
-        raise SubmissionRejected(
-            "OM005", "Het bestand is groter dan toegestaan.", f"{size} bytes, maximaal {Limits().max_file_bytes}"
-        )
+    size, limit = path.stat().st_size, Limits().max_file_bytes
+    if size > limit:
+        raise SubmissionRejected("OM005", "Het bestand is groter dan toegestaan.", f"{size} bytes, maximaal {limit}")
     return [Member(file_name, path.read_bytes())]
 
 
