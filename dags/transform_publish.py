@@ -51,8 +51,12 @@ def transform_publish():
 
         from outcome_monitor.build import publish
         from outcome_monitor.config import paths
+        from outcome_monitor.relational_feedback import update_feedback_reports
 
-        return str(publish(Path(database), paths()))
+        published_file = publish(Path(database), paths())
+        # Relational findings (9338, 8021, ...) reach each provider's report once they are published.
+        update_feedback_reports(published_file, paths())
+        return str(published_file)
 
     publish(check_marts(dbt_build()))
 

@@ -11,12 +11,17 @@ Rows are grouped by ``submission_id`` (default ``"sub-test"``) and split on ``st
 Missing columns are null, ``finding_codes`` defaults to ``[]`` and ``line_number`` to the row's
 position within its submission; a column the schema does not know is an error, so a test cannot
 silently drift from the contract.
+
+``write_manifest`` and ``write_ingest_report`` add what ingest commits beside the rows: the
+manifest (with ``received_at``) and the ingest-time feedback report.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +78,26 @@ def write_raw_zone(home: Path, records: Mapping[str, Iterable[Mapping[str, Any]]
         for submission_id, submission_rows in by_submission.items():
             write_submission(paths, record_type, submission_id, submission_rows)
     return paths
+
+
+def write_manifest(paths: Paths, submission_id: str, received_at: datetime, **extra: Any) -> Path:
+    """Write ``raw/submissions/<submission_id>/manifest.json`` as ingest does: when it was received.
+
+    dbt reads ``received_at`` from it (stg_raw__submissions) for completeness and timeliness.
+    """
+    if received_at.tzinfo is None:
+        raise ValueError("received_at needs a time zone, as ingest writes it")
+    manifest = {"submission_id": submission_id, "file_name": f"{submission_id}.xml", "sha256": None,
+                "received_at": received_at.isoformat(), "submitted_by": None, **extra}  # fmt: skip
+    target = paths.raw_submission(submission_id) / "manifest.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return target
+
+
+def write_ingest_report(paths: Paths, submission_id: str, report: Mapping[str, Any]) -> Path:
+    """Write the ingest-time feedback report where ingest commits it (``report.json`` in the raw zone)."""
+    target = paths.raw_submission(submission_id) / "report.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"submission_id": submission_id, **report}, ensure_ascii=False), encoding="utf-8")
+    return target

@@ -28,6 +28,7 @@ from typing import Any
 
 from outcome_monitor.config import Paths
 from outcome_monitor.raw_zone import ensure_schema_files
+from outcome_monitor.relational_feedback import update_feedback_reports
 
 DBT_PROJECT_DIR = Path(
     os.environ.get("OUTCOME_MONITOR_DBT_PROJECT", Path(__file__).resolve().parents[2] / "dbt_project")
@@ -336,15 +337,17 @@ def build_and_publish(paths: Paths, as_of_date: dt.date | str | None = None) -> 
     checks = check_marts(db_path)
     checked = time.perf_counter()
     published = publish(db_path, paths)
+    rewritten = update_feedback_reports(published, paths)
     done = time.perf_counter()
     info = json.loads((paths.published / BUILD_INFO_NAME).read_text(encoding="utf-8"))
     return {
         **info,
         "published": str(published),
         "checks": [asdict(check) for check in checks],
+        "feedback_rewritten": rewritten,
         "durations_seconds": {
             "dbt": round(built - started, 2),
             "checks": round(checked - built, 2),
-            "publish": round(done - checked, 2),
+            "publish_and_feedback": round(done - checked, 2),
         },
     }

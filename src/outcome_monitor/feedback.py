@@ -82,6 +82,8 @@ h3{{margin-bottom:.2rem}}</style></head><body>
 <tr><th>Regels ontvangen</th><td>{counts['received']}</td></tr>
 <tr><th>Geaccepteerd</th><td>{counts['accepted']}</td></tr>
 <tr><th>Afgewezen</th><td>{counts['rejected']}</td></tr>
+<tr><th>Vervangen (gecorrigeerd)</th><td>{counts.get('superseded', 0)}</td></tr>
+<tr><th>Regels getoetst aan andere gegevens</th><td>{esc(report.get('relational_evaluated_at') or 'nog niet')}</td></tr>
 </table>
 <h2>Bevindingen</h2>{body}</body></html>
 """

@@ -1,5 +1,9 @@
--- Accepted stop messages that still count: a first delivery (status_aanlevering 1) is cancelled
--- by an accepted 'verwijderen' message (3) for the same trajectory, begin date and end date.
+-- Accepted stop messages that still count. A 'verwijderen' message (status_aanlevering 3) for the
+-- same trajectory, begin date and end date cancels one first delivery (1), in whatever submission
+-- and order the two arrived: per key, deliveries minus withdrawals is what remains. So a stop
+-- withdrawn in a later submission is gone, a withdrawal that arrives before its stop still cancels
+-- it, and a stop re-sent after its withdrawal counts again. Of identical deliveries that remain,
+-- one row is kept (the last by submission id and line number: content, not arrival order).
 with
 
 stops as (
@@ -12,45 +16,41 @@ accepted_stops as (
     where is_accepted
 ),
 
-deliveries as (
-    select *
+counted as (
+    select
+        *,
+        count(*) filter (where status_aanlevering = '1') over stop_key as delivery_count,
+        count(*) filter (where status_aanlevering = '3') over stop_key as withdrawal_count,
+        row_number() over (
+            partition by gemeente_code, domein, aanbieder_agb, client_pseudonym, toewijzingnummer,
+                begin_date, end_date, status_aanlevering
+            order by submission_id desc, member_name desc, line_number desc
+        ) as delivery_rank
     from accepted_stops
-    where status_aanlevering = '1'
-),
-
-withdrawals as (
-    select *
-    from accepted_stops
-    where status_aanlevering = '3'
+    window stop_key as (
+        partition by gemeente_code, domein, aanbieder_agb, client_pseudonym, toewijzingnummer, begin_date, end_date
+    )
 ),
 
 final as (
     select
-        deliveries.stop_record_id,
-        deliveries.submission_id,
-        deliveries.line_number,
-        deliveries.gemeente_code,
-        deliveries.domein,
-        deliveries.aanbieder_agb,
-        deliveries.client_pseudonym,
-        deliveries.toewijzingnummer,
-        deliveries.productcategorie,
-        deliveries.productcode,
-        deliveries.reden_beeindiging,
-        deliveries.begin_date,
-        deliveries.end_date
-    from deliveries
-    where not exists (
-        select 1
-        from withdrawals
-        where withdrawals.gemeente_code = deliveries.gemeente_code
-            and withdrawals.domein = deliveries.domein
-            and withdrawals.aanbieder_agb = deliveries.aanbieder_agb
-            and withdrawals.client_pseudonym = deliveries.client_pseudonym
-            and withdrawals.toewijzingnummer = deliveries.toewijzingnummer
-            and withdrawals.begin_date is not distinct from deliveries.begin_date
-            and withdrawals.end_date is not distinct from deliveries.end_date
-    )
+        stop_record_id,
+        submission_id,
+        line_number,
+        gemeente_code,
+        domein,
+        aanbieder_agb,
+        client_pseudonym,
+        toewijzingnummer,
+        productcategorie,
+        productcode,
+        reden_beeindiging,
+        begin_date,
+        end_date
+    from counted
+    where status_aanlevering = '1'
+        and delivery_count > withdrawal_count
+        and delivery_rank = 1
 )
 
 select * from final

@@ -1,16 +1,24 @@
 -- Net accepted declared amount per municipality x domain x provider x product category x month
 -- of the product period: debits add, credits subtract, rejected lines only count as lines.
+-- Accepted means the final status of fct_declaration_line (ingest and relational checks).
 -- Lines missing one of these keys (possible only on rejected lines) are in fct_declaration_line
 -- and not here.
 with
 
 declaration_lines as (
-    select * from {{ ref('stg_raw__declaratie_regels') }}
+    select * from {{ ref('fct_declaration_line') }}
+),
+
+with_verdict as (
+    select
+        *,
+        status = 'geaccepteerd' as is_accepted
+    from declaration_lines
 ),
 
 keyed_lines as (
     select *
-    from declaration_lines
+    from with_verdict
     where gemeente_code is not null
         and domein is not null
         and aanbieder_agb is not null

@@ -1,5 +1,6 @@
--- One row per submission and record type in the raw zone, with its row counts: what a build
--- included (publish writes the submission ids into published/build.json).
+-- One row per submission and record type in the raw zone, with its row counts and when the
+-- submission was received: what a build included (publish writes the submission ids into
+-- published/build.json) and what completeness (fct_completeness) measures timeliness with.
 with
 
 declaration_lines as (
@@ -18,6 +19,22 @@ stops as (
     select * from {{ ref('stg_raw__stop_zorg') }}
 ),
 
+contract_tariffs as (
+    select * from {{ ref('stg_raw__contracttarieven') }}
+),
+
+outcomes as (
+    select * from {{ ref('stg_raw__uitkomsten') }}
+),
+
+production_statements as (
+    select * from {{ ref('stg_raw__productieverantwoordingen') }}
+),
+
+manifests as (
+    select * from {{ ref('stg_raw__submissions') }}
+),
+
 records as (
     select submission_id, 'declaratie_regel' as record_type, is_accepted from declaration_lines
     union all
@@ -26,9 +43,15 @@ records as (
     select submission_id, 'start_zorg' as record_type, is_accepted from starts
     union all
     select submission_id, 'stop_zorg' as record_type, is_accepted from stops
+    union all
+    select submission_id, 'contracttarief' as record_type, is_accepted from contract_tariffs
+    union all
+    select submission_id, 'uitkomst' as record_type, is_accepted from outcomes
+    union all
+    select submission_id, 'productieverantwoording' as record_type, is_accepted from production_statements
 ),
 
-final as (
+counted as (
     select
         submission_id,
         record_type,
@@ -37,6 +60,21 @@ final as (
         cast(count(*) filter (where not is_accepted) as bigint) as rejected_count
     from records
     group by all
+),
+
+final as (
+    select
+        counted.submission_id,
+        counted.record_type,
+        counted.received_count,
+        counted.accepted_count,
+        counted.rejected_count,
+        manifests.file_name,
+        manifests.received_at,
+        manifests.received_date
+    from counted
+    left join manifests
+        on counted.submission_id = manifests.submission_id
 )
 
 select * from final
