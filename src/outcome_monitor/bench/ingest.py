@@ -64,7 +64,10 @@ def build_xml_bundle(messages: list[bytes], lines: int, target: Path) -> int:
 
 
 def build_csv(messages: list[bytes], lines: int, target: Path) -> int:
-    """The same declarations as one CSV in the provider template, written the Dutch Excel way."""
+    """The same declarations as one provider's CSV in the template, written the Dutch Excel way.
+
+    Every line gets its own referentienummer: one sender, so repeats would be 8021 rejections.
+    """
     from outcome_monitor.ingest.messages import parse_message
 
     base = []
@@ -92,7 +95,7 @@ def build_csv(messages: list[bytes], lines: int, target: Path) -> int:
                 out.writerow([
                     header["ontvanger"], sender, "jeugd", r["declaratienummer"],
                     nl_date(r["declaratie_begindatum"]), nl_date(r["declaratie_einddatum"]),
-                    nl_date(r["declaratie_dagtekening"]), f"R{copy:03d}{r['referentienummer'][2:]}",
+                    nl_date(r["declaratie_dagtekening"]), f"RB{written:010d}",
                     r["vorig_referentienummer"] or "", r["toewijzingnummer"], r["bsn"], r["productcategorie"],
                     r["productcode"], nl_date(r["period_start_date"]), nl_date(r["period_end_date"]),
                     r["volume"], r["eenheid"], euros(r["tarief_cents"]), euros(r["bedrag_cents"]), r["debet_credit"],
