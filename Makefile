@@ -15,7 +15,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 # Let Python cache bytecode: without it every process recompiles Airflow, GX and Superset on import.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup demo stop test test-unit lint lock chromium
+.PHONY: help setup demo stop test test-unit lint lock chromium postgresql
 
 help:
 	@echo "make demo   set up, start Airflow and Superset, ingest the sample region, print the dashboard URL"
@@ -44,14 +44,21 @@ setup: $(PIPELINE)/.synced $(DASHBOARDS)/.synced
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# Debian's PostgreSQL server binaries (/usr/lib/postgresql/<major>/bin) for tests/postgres, which starts
+# its own server on a free port: the package's default cluster is not used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
 demo: setup
 	$(PIPELINE)/bin/outcome-monitor demo
 
 stop:
 	@if [ -x $(PIPELINE)/bin/outcome-monitor ]; then $(PIPELINE)/bin/outcome-monitor stop; fi
 
-test: setup chromium
-	$(PIPELINE)/bin/python -m pytest -q -p no:cacheprovider
+# The PostgreSQL-backed suite (tests/postgres) must run here, never skip: hence REQUIRE_POSTGRES.
+test: setup chromium postgresql
+	OUTCOME_MONITOR_REQUIRE_POSTGRES=1 $(PIPELINE)/bin/python -m pytest -q -p no:cacheprovider
 
 test-unit: setup
 	$(PIPELINE)/bin/python -m pytest -q -p no:cacheprovider tests/unit

@@ -1,15 +1,16 @@
 """Airflow DAG: one run per file that lands in the inbox (event-driven, no polling schedule).
 
 The InboxTrigger claims each complete file and the run ingests it: archive, parse, check,
-pseudonymise, write the raw zone and the provider's feedback report. Each record type it wrote
-becomes an asset event `raw.<record_type>`, which schedules the transform DAG.
+pseudonymise, write the raw zone and the provider's feedback report. Each successful run emits
+the `raw.<record_type>` asset events (with the submission ids it wrote), which schedule the
+transform DAG.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, AssetAlias, AssetWatcher, dag, task
+from airflow.sdk import Asset, AssetWatcher, dag, task
 
 from outcome_monitor.config import RECORD_TYPES, paths
 from outcome_monitor.stack.inbox_trigger import InboxTrigger
@@ -25,7 +26,6 @@ inbox = Asset(
         )
     ],
 )
-raw_alias = AssetAlias("raw")
 RAW_ASSETS = {record_type: Asset(f"raw.{record_type}") for record_type in RECORD_TYPES}
 
 
@@ -39,7 +39,9 @@ RAW_ASSETS = {record_type: Asset(f"raw.{record_type}") for record_type in RECORD
     doc_md=__doc__,
 )
 def ingest_submissions():
-    @task(outlets=[raw_alias])
+    # Fixed outlets, not an AssetAlias: on PostgreSQL, concurrent runs linking an alias to its assets
+    # collide on asset_alias_asset_pkey and fail a run whose work was done (seen in tests/postgres).
+    @task(outlets=list(RAW_ASSETS.values()))
     def ingest(*, triggering_asset_events=None, outlet_events=None) -> list[dict]:
         from outcome_monitor.stack.tasks import ingest_claimed_file, record_types_of
 
@@ -49,9 +51,8 @@ def ingest_submissions():
             if report is None:
                 continue
             for record_type in record_types_of(report):
-                outlet_events[raw_alias].add(
-                    RAW_ASSETS[record_type], extra={"submission_id": report["submission_id"]}
-                )
+                ids = outlet_events[RAW_ASSETS[record_type]].extra.setdefault("submission_ids", [])
+                ids.append(report["submission_id"])
             summaries.append(
                 {key: report[key] for key in ("submission_id", "file_name", "status", "counts")}
             )

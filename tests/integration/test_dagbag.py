@@ -3,6 +3,8 @@
 import pytest
 from references import REPO_ROOT
 
+from outcome_monitor.config import RECORD_TYPES
+
 pytestmark = pytest.mark.integration
 
 
@@ -38,7 +40,8 @@ def test_ingest_is_driven_by_the_inbox_watcher(dagbag):
 def test_transform_runs_on_any_raw_asset_one_at_a_time(dagbag):
     dag = dagbag.dags["transform_publish"]
     names = {asset.name for asset in assets_of(dag.timetable.asset_condition)}
-    assert names == {"raw.toewijzing", "raw.start_zorg", "raw.stop_zorg", "raw.declaratie_regel"}
+    assert names == {f"raw.{record_type}" for record_type in RECORD_TYPES}
+    assert {"raw.toewijzing", "raw.declaratie_regel", "raw.uitkomst", "raw.afspraak"} <= names
     assert dag.max_active_runs == 1
     assert dag.get_task("publish").upstream_task_ids == {"check_marts"}
     assert dag.get_task("check_marts").upstream_task_ids == {"dbt_build"}

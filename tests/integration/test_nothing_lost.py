@@ -85,7 +85,7 @@ def test_kill_9_half_way_leaves_nothing_partial_and_a_retry_gives_the_same_resul
     assert done.returncode == 0, done.stderr
     clean_report = json.loads(done.stdout)
     assert clean_report["counts"]["received"] > 5000
-    assert len(clean_report["counts"]["by_record_type"]) == 4
+    assert len(clean_report["counts"]["by_record_type"]) >= 4  # XML and tabular record types
 
     killed = tmp_path / "killed"
     caught_while_staging = False

@@ -111,18 +111,36 @@ def parse_message(data: bytes) -> ParsedMessage:
     return ParsedMessage(message_type, header, extract(root, ns))
 
 
-def _date(element: etree._Element, path: str, ns: dict[str, str]) -> date | None:
-    text = element.findtext(path, namespaces=ns)
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _flatten(element: etree._Element) -> dict[str, str | None]:
+    """An element's children as 'Name' or 'Name/SubName' -> text, in one pass.
+
+    One walk over the children instead of a namespaced findtext per field: findtext resolves its
+    path on every call, which made field extraction cost about 200 µs per declaration line.
+    """
+    fields: dict[str, str | None] = {}
+    for child in element:
+        if not isinstance(child.tag, str):  # a comment or processing instruction
+            continue
+        name = _local(child.tag)
+        if len(child):
+            for sub in child:
+                if isinstance(sub.tag, str):
+                    fields[f"{name}/{_local(sub.tag)}"] = sub.text
+        else:
+            fields[name] = child.text
+    return fields
+
+
+def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _int(element: etree._Element, path: str, ns: dict[str, str]) -> int | None:
-    text = element.findtext(path, namespaces=ns)
+def _int(text: str | None) -> int | None:
     return int(text) if text else None
-
-
-def _text(element: etree._Element, path: str, ns: dict[str, str]) -> str | None:
-    return element.findtext(path, namespaces=ns)
 
 
 def _clients(root: etree._Element, ns: dict[str, str]):
@@ -132,22 +150,23 @@ def _clients(root: etree._Element, ns: dict[str, str]):
 def _toewijzingen(root: etree._Element, ns: dict[str, str]) -> list[dict[str, object]]:
     rows = []
     for client in _clients(root, ns):
-        bsn = _text(client, "m:Bsn", ns)
+        bsn = client.findtext("m:Bsn", namespaces=ns)
         for product in client.iterfind("m:ToegewezenProducten/m:ToegewezenProduct", namespaces=ns):
+            f = _flatten(product)
             rows.append(
                 {
                     "bsn": bsn,
-                    "toewijzingnummer": _text(product, "m:ToewijzingNummer", ns),
-                    "productcategorie": _text(product, "m:Product/b:Categorie", ns),
-                    "productcode": _text(product, "m:Product/b:Code", ns),
-                    "toewijzingsdatum": _date(product, "m:Toewijzingsdatum", ns),
-                    "ingangsdatum": _date(product, "m:Ingangsdatum", ns),
-                    "einddatum": _date(product, "m:Einddatum", ns),
-                    "volume": _int(product, "m:Omvang/b:Volume", ns),
-                    "eenheid": _text(product, "m:Omvang/b:Eenheid", ns),
-                    "frequentie": _text(product, "m:Omvang/b:Frequentie", ns),
-                    "budget_cents": _int(product, "m:Budget", ns),
-                    "reden_wijziging": _text(product, "m:RedenWijziging", ns),
+                    "toewijzingnummer": f.get("ToewijzingNummer"),
+                    "productcategorie": f.get("Product/Categorie"),
+                    "productcode": f.get("Product/Code"),
+                    "toewijzingsdatum": _date(f.get("Toewijzingsdatum")),
+                    "ingangsdatum": _date(f.get("Ingangsdatum")),
+                    "einddatum": _date(f.get("Einddatum")),
+                    "volume": _int(f.get("Omvang/Volume")),
+                    "eenheid": f.get("Omvang/Eenheid"),
+                    "frequentie": f.get("Omvang/Frequentie"),
+                    "budget_cents": _int(f.get("Budget")),
+                    "reden_wijziging": f.get("RedenWijziging"),
                 }
             )
     return rows
@@ -156,54 +175,55 @@ def _toewijzingen(root: etree._Element, ns: dict[str, str]) -> list[dict[str, ob
 def _leveringen(root: etree._Element, ns: dict[str, str], element: str) -> list[dict[str, object]]:
     rows = []
     for client in _clients(root, ns):
-        bsn = _text(client, "m:Bsn", ns)
+        bsn = client.findtext("m:Bsn", namespaces=ns)
         for product in client.iterfind(f"m:{element}en/m:{element}", namespaces=ns):
+            f = _flatten(product)
             row: dict[str, object] = {
                 "bsn": bsn,
-                "toewijzingnummer": _text(product, "m:ToewijzingNummer", ns),
-                "productcategorie": _text(product, "m:Product/b:Categorie", ns),
-                "productcode": _text(product, "m:Product/b:Code", ns),
-                "toewijzing_ingangsdatum": _date(product, "m:ToewijzingIngangsdatum", ns),
-                "begindatum": _date(product, "m:Begindatum", ns),
-                "status_aanlevering": _text(product, "m:StatusAanlevering", ns),
+                "toewijzingnummer": f.get("ToewijzingNummer"),
+                "productcategorie": f.get("Product/Categorie"),
+                "productcode": f.get("Product/Code"),
+                "toewijzing_ingangsdatum": _date(f.get("ToewijzingIngangsdatum")),
+                "begindatum": _date(f.get("Begindatum")),
+                "status_aanlevering": f.get("StatusAanlevering"),
             }
             if element == "StopProduct":
-                row["einddatum"] = _date(product, "m:Einddatum", ns)
-                row["reden_beeindiging"] = _text(product, "m:RedenBeeindiging", ns)
+                row["einddatum"] = _date(f.get("Einddatum"))
+                row["reden_beeindiging"] = f.get("RedenBeeindiging")
             rows.append(row)
     return rows
 
 
 def _declaratie_regels(root: etree._Element, ns: dict[str, str]) -> list[dict[str, object]]:
     declaratie = root.find("m:Declaratie", namespaces=ns)
+    d = _flatten(declaratie)
     common = {
-        "declaratienummer": _text(declaratie, "m:DeclaratieNummer", ns),
-        "declaratie_begindatum": _date(declaratie, "m:DeclaratiePeriode/b:Begindatum", ns),
-        "declaratie_einddatum": _date(declaratie, "m:DeclaratiePeriode/b:Einddatum", ns),
-        "declaratie_dagtekening": _date(declaratie, "m:DeclaratieDagtekening", ns),
+        "declaratienummer": d.get("DeclaratieNummer"),
+        "declaratie_begindatum": _date(d.get("DeclaratiePeriode/Begindatum")),
+        "declaratie_einddatum": _date(d.get("DeclaratiePeriode/Einddatum")),
+        "declaratie_dagtekening": _date(d.get("DeclaratieDagtekening")),
     }
     rows = []
     for client in declaratie.iterfind("m:Clienten/m:Client", namespaces=ns):
-        bsn = _text(client, "m:Bsn", ns)
+        bsn = client.findtext("m:Bsn", namespaces=ns)
         for prestatie in client.iterfind("m:Prestaties/m:Prestatie", namespaces=ns):
+            f = _flatten(prestatie)
             rows.append(
                 {
                     **common,
                     "bsn": bsn,
-                    "referentienummer": _text(prestatie, "m:ProductReferentie/b:ReferentieNummer", ns),
-                    "vorig_referentienummer": _text(
-                        prestatie, "m:ProductReferentie/b:VorigReferentieNummer", ns
-                    ),
-                    "toewijzingnummer": _text(prestatie, "m:ToewijzingNummer", ns),
-                    "productcategorie": _text(prestatie, "m:ProductCategorie", ns),
-                    "productcode": _text(prestatie, "m:ProductCode", ns),
-                    "period_start_date": _date(prestatie, "m:ProductPeriode/b:Begindatum", ns),
-                    "period_end_date": _date(prestatie, "m:ProductPeriode/b:Einddatum", ns),
-                    "volume": _int(prestatie, "m:GeleverdVolume", ns),
-                    "eenheid": _text(prestatie, "m:Eenheid", ns),
-                    "tarief_cents": _int(prestatie, "m:ProductTarief", ns),
-                    "bedrag_cents": _int(prestatie, "m:IngediendBedrag/b:Bedrag", ns),
-                    "debet_credit": _text(prestatie, "m:IngediendBedrag/b:DebetCredit", ns),
+                    "referentienummer": f.get("ProductReferentie/ReferentieNummer"),
+                    "vorig_referentienummer": f.get("ProductReferentie/VorigReferentieNummer"),
+                    "toewijzingnummer": f.get("ToewijzingNummer"),
+                    "productcategorie": f.get("ProductCategorie"),
+                    "productcode": f.get("ProductCode"),
+                    "period_start_date": _date(f.get("ProductPeriode/Begindatum")),
+                    "period_end_date": _date(f.get("ProductPeriode/Einddatum")),
+                    "volume": _int(f.get("GeleverdVolume")),
+                    "eenheid": f.get("Eenheid"),
+                    "tarief_cents": _int(f.get("ProductTarief")),
+                    "bedrag_cents": _int(f.get("IngediendBedrag/Bedrag")),
+                    "debet_credit": f.get("IngediendBedrag/DebetCredit"),
                 }
             )
     return rows

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,16 +17,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from outcome_monitor.bsn import pseudonymise
 from outcome_monitor.config import Paths, pseudonym_key
 from outcome_monitor.feedback import status_for, write_report
 from outcome_monitor.ingest.archive import archive_file, archive_path, sha256_of
 from outcome_monitor.ingest.bundle import Limits, Member, SubmissionRejected, members
 from outcome_monitor.ingest.messages import MessageRejected, parse_message
+from outcome_monitor.ingest.parsed import ParsedSubmission
 from outcome_monitor.ingest.tabular import PROBLEM_TITLES as CELL_PROBLEMS
 from outcome_monitor.ingest.tabular import is_tabular, parse_tabular
-from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document, table_for
-from outcome_monitor.validation.row_checks import check_rows
+from outcome_monitor.raw_schema import SCHEMAS
+from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document
+from outcome_monitor.validation.row_checks import RowCheckResult, check_rows
 
 ACCEPTED, REJECTED = "geaccepteerd", "afgewezen"
 
@@ -93,84 +97,30 @@ def ingest_file(
     if manifest_path(paths, submission_id).exists():
         return _duplicate(paths, base)
 
-    file_findings: list[dict[str, Any]] = []
-    rows_by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    senders: set[str] = set()
-    messages = 0
-    parsing = timings.step("parse")
-    parsing.__enter__()
-    try:
-        # An .xlsx is a ZIP too: a spreadsheet is one member, never a bundle of them.
-        for member in _tabular_member(path, file_name) if is_tabular(file_name) else members(path, file_name):
-            messages += 1
-            if member.problem:
-                file_findings.append(_file_finding(member.problem, member.name))
-                continue
-            try:
-                if is_tabular(member.name):
-                    table = parse_tabular(member.data, member.name, submission_id=submission_id)
-                    for record_type, rows in table.rows_by_type.items():
-                        rows_by_type[record_type].extend(rows)
-                    senders.add(table.sender or "")
-                else:
-                    parsed = parse_message(member.data)
-                    rows_by_type[parsed.message_type.record_type].extend(
-                        _provenance(parsed, member.name, submission_id)
-                    )
-                    senders.add(parsed.header["afzender"] or "")
-            except MessageRejected as problem:
-                file_findings.append(_file_finding(problem, member.name))
-                continue
-    except SubmissionRejected as problem:
-        file_findings.append(_file_finding(problem, file_name))
-    finally:
-        parsing.__exit__(None, None, None)
+    with timings.step("parse"):
+        parsed, file_findings, senders, messages = _parse(path, file_name, submission_id)
 
     key = pseudonym_key()
-    pseudonyms: dict[str, str] = {}  # a client has many lines: one HMAC per client, not per line
     row_findings: dict[str, dict[str, Any]] = {}
-    tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for record_type, rows in rows_by_type.items():
+    tables: dict[str, dict[str, pa.Table]] = {}
+    for record_type, (table, problems) in parsed.assemble().items():
         with timings.step("validate"):
-            result = check_rows(record_type, rows)
-        sorting = timings.step("pseudonymise_and_sort")
-        sorting.__enter__()
-        accepted, rejected = [], []
-        for row, suite_codes in zip(rows, result.codes_per_row, strict=True):
-            # Cells a tabular parser could not read come first: the suite saw them as missing.
-            problems = row.pop("_problems", None) or []
-            codes = list(dict.fromkeys([problem["code"] for problem in problems] + suite_codes))
-            blocking = [code for code in codes if code in CELL_PROBLEMS or result.severity_of(code) == "afwijzing"]
-            for code in codes:
-                finding = row_findings.setdefault(
-                    code,
-                    {
-                        "code": code,
-                        "severity": "afwijzing" if code in CELL_PROBLEMS else result.severity_of(code),
-                        "message": CELL_PROBLEMS.get(code) or result.message_of(code),
-                        "rows": [],
-                    },
-                )
-                reference = _row_reference(row)
-                details = [f"{p['field']}: {p['message']}" for p in problems if p["code"] == code]
-                if details:
-                    reference["detail"] = "; ".join(details)
-                finding["rows"].append(reference)
-            if "bsn" in row:  # survey, tariff, agreement and production rows have no client
-                bsn = row.pop("bsn") or ""
-                pseudonym = pseudonyms.get(bsn)
-                if pseudonym is None:
-                    pseudonym = pseudonyms[bsn] = pseudonymise(bsn, key)
-                row["client_pseudonym"] = pseudonym
-            row["status"] = REJECTED if blocking else ACCEPTED
-            row["finding_codes"] = codes
-            (rejected if blocking else accepted).append(row)
-        tables[record_type] = {"accepted": accepted, "rejected": rejected}
-        sorting.__exit__(None, None, None)
+            result = check_rows(record_type, table)
+            codes_by_row = _codes_by_row(result, problems)
+        with timings.step("pseudonymise"):
+            table = _pseudonymised(table, key)
+        with timings.step("sort"):
+            blocking = {
+                index
+                for index, codes in codes_by_row.items()
+                if any(code in CELL_PROBLEMS or result.severity_of(code) == "afwijzing" for code in codes)
+            }
+            _collect_findings(row_findings, table, codes_by_row, problems, result)
+            tables[record_type] = _split(record_type, table, codes_by_row, blocking)
 
-    received = sum(len(rows) for rows in rows_by_type.values())
-    accepted_count = sum(len(t["accepted"]) for t in tables.values())
-    rejected_count = sum(len(t["rejected"]) for t in tables.values())
+    accepted_count = sum(t["accepted"].num_rows for t in tables.values())
+    rejected_count = sum(t["rejected"].num_rows for t in tables.values())
+    received = accepted_count + rejected_count
     report = {
         **base,
         "status": status_for(received, accepted_count, rejected_count, len(file_findings)),
@@ -182,7 +132,7 @@ def ingest_file(
             "messages": messages,
             "messages_rejected": len(file_findings),
             "by_record_type": {
-                record_type: {"accepted": len(t["accepted"]), "rejected": len(t["rejected"])}
+                record_type: {"accepted": t["accepted"].num_rows, "rejected": t["rejected"].num_rows}
                 for record_type, t in tables.items()
             },
         },
@@ -193,28 +143,118 @@ def ingest_file(
         "submitted_by": submitted_by,
         "archive_path": str(archive_path(sha256).as_posix()),
         "files": [
-            {"record_type": record_type, "part": part, "rows": len(rows)}
+            {"record_type": record_type, "part": part, "rows": table.num_rows}
             for record_type, parts in tables.items()
-            for part, rows in parts.items()
+            for part, table in parts.items()
         ],
         "status": report["status"],
         "counts": report["counts"],
     }
-    writing = timings.step("write")
-    writing.__enter__()
-    arrow_tables = {
-        record_type: {part: table_for(record_type, rows) for part, rows in parts.items()}
-        for record_type, parts in tables.items()
-    }
     try:
-        # The report goes in with the rows: a submission is never committed without its report.
-        commit_submission(paths, submission_id, arrow_tables, {"report": report, "manifest": manifest})
+        with timings.step("write"):
+            # The report goes in with the rows: a submission is never committed without its report.
+            commit_submission(paths, submission_id, tables, {"report": report, "manifest": manifest})
     except AlreadyCommitted:
         return _duplicate(paths, base)
-    finally:
-        writing.__exit__(None, None, None)
     write_report(report, paths.feedback)
     return report
+
+
+def _parse(path: Path, file_name: str, submission_id: str):
+    """Every member of the file into one ParsedSubmission; problems with a file or member are findings."""
+    parsed = ParsedSubmission()
+    file_findings: list[dict[str, Any]] = []
+    senders: set[str] = set()
+    messages = 0
+    try:
+        # An .xlsx is a ZIP too: a spreadsheet is one member, never a bundle of them.
+        for member in _tabular_member(path, file_name) if is_tabular(file_name) else members(path, file_name):
+            messages += 1
+            if member.problem:
+                file_findings.append(_file_finding(member.problem, member.name))
+                continue
+            try:
+                if is_tabular(member.name):
+                    table = parse_tabular(member.data, member.name, submission_id=submission_id)
+                    for record_type, columns in table.columns_by_type.items():
+                        parsed.add_columns(record_type, columns, table.problems_by_type.get(record_type))
+                    senders.add(table.sender or "")
+                else:
+                    message = parse_message(member.data)
+                    parsed.add_rows(message.message_type.record_type, _provenance(message, member.name, submission_id))
+                    senders.add(message.header["afzender"] or "")
+            except MessageRejected as problem:
+                file_findings.append(_file_finding(problem, member.name))
+    except SubmissionRejected as problem:
+        file_findings.append(_file_finding(problem, file_name))
+    return parsed, file_findings, senders, messages
+
+
+def _codes_by_row(result: RowCheckResult, problems: dict[int, list[dict]]) -> dict[int, list[str]]:
+    """Codes per row with findings: unreadable cells first (the suite saw them as missing), then the suite's."""
+    codes = {index: list(found) for index, found in result.codes_by_row.items()}
+    for index, cells in problems.items():
+        codes[index] = list(dict.fromkeys([cell["code"] for cell in cells] + codes.get(index, [])))
+    return codes
+
+
+def _pseudonymised(table: pa.Table, key: bytes) -> pa.Table:
+    """Replace the BSN column by the keyed pseudonym: one HMAC per distinct client, not per line."""
+    bsn = pc.fill_null(table.column("bsn"), "")
+    clients = pc.unique(bsn)
+    pseudonyms = pa.array([pseudonymise(value, key) for value in clients.to_pylist()], pa.string())
+    client_pseudonym = pseudonyms.take(pc.index_in(bsn, value_set=clients))
+    index = table.schema.get_field_index("bsn")
+    # Rows without a client (surveys, tariffs, agreements, production) keep no pseudonym.
+    has_client = pc.is_valid(table.column("bsn"))
+    client_pseudonym = pc.if_else(has_client, client_pseudonym, pa.scalar(None, pa.string()))
+    return table.set_column(index, "client_pseudonym", client_pseudonym)
+
+
+def _split(
+    record_type: str, table: pa.Table, codes_by_row: dict[int, list[str]], blocking: set[int]
+) -> dict[str, pa.Table]:
+    rows = table.num_rows
+    rejected_mask = pa.array([index in blocking for index in range(rows)] if blocking else [False] * rows)
+    no_codes: list[str] = []
+    finding_codes = pa.array([codes_by_row.get(index, no_codes) for index in range(rows)], pa.list_(pa.string()))
+    status = pc.if_else(rejected_mask, REJECTED, ACCEPTED)
+    complete = table.append_column("status", status).append_column("finding_codes", finding_codes)
+    complete = complete.select(SCHEMAS[record_type].names).cast(SCHEMAS[record_type])
+    return {"accepted": complete.filter(pc.invert(rejected_mask)), "rejected": complete.filter(rejected_mask)}
+
+
+def _collect_findings(
+    findings: dict[str, dict[str, Any]],
+    table: pa.Table,
+    codes_by_row: dict[int, list[str]],
+    problems: dict[int, list[dict]],
+    result: RowCheckResult,
+) -> None:
+    """Group the rows with findings by code, each row named by member, line and its references."""
+    if not codes_by_row:
+        return
+    indices = sorted(codes_by_row)
+    wanted = [name for name in ("member_name", "line_number", "referentienummer", "toewijzingnummer")
+              if name in table.column_names]
+    rows = table.select(wanted).take(pa.array(indices)).to_pylist()
+    for index, row in zip(indices, rows, strict=True):
+        for code in codes_by_row[index]:
+            finding = findings.setdefault(
+                code,
+                {
+                    "code": code,
+                    "severity": "afwijzing" if code in CELL_PROBLEMS else result.severity_of(code),
+                    "message": CELL_PROBLEMS.get(code) or result.message_of(code),
+                    "rows": [],
+                },
+            )
+            reference = _row_reference(row)
+            cells = problems.get(index, [])
+            details = [f"{cell['field']}: {cell['message']}" for cell in cells if cell["code"] == code]
+            if details:
+                reference["detail"] = "; ".join(details)
+            finding["rows"].append(reference)
 
 
 def _duplicate(paths: Paths, base: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Airflow on one machine: SQLite metadata, the four Airflow 3 components, generated credentials.
+"""Airflow on one machine: SQLite metadata (or PostgreSQL), the four Airflow 3 components, generated credentials.
 
 Configuration is environment variables only (no airflow.cfg edits), so the same settings show up
 in docker-compose for production with PostgreSQL instead of SQLite.
@@ -18,6 +18,7 @@ from outcome_monitor.stack import process
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USER = "admin"
+DB_URL_VARIABLE = "OUTCOME_MONITOR_AIRFLOW_DB_URL"
 
 
 def _bin() -> Path:
@@ -26,6 +27,11 @@ def _bin() -> Path:
 
 def _secret(paths: Paths, name: str) -> str:
     return secret_file(paths.secrets / name)
+
+
+def metadata_db_url(airflow_home: Path) -> str:
+    """$OUTCOME_MONITOR_AIRFLOW_DB_URL (PostgreSQL in production), else SQLite in the home folder."""
+    return os.environ.get(DB_URL_VARIABLE) or f"sqlite:///{airflow_home / 'airflow.db'}"
 
 
 def environment(paths: Paths, repo_root: Path, port: int = 8080) -> dict[str, str]:
@@ -43,7 +49,7 @@ def environment(paths: Paths, repo_root: Path, port: int = 8080) -> dict[str, st
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(paths.secrets / "airflow-passwords.json"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(airflow_home),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",

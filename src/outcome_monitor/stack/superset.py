@@ -52,6 +52,8 @@ from outcome_monitor import config
 
 ADMIN_USERNAME = "admin"
 DEFAULT_PORT = 8088
+# Set in production: the metadata database on a server (read by superset_config.py too).
+DB_URL_VARIABLE = "OUTCOME_MONITOR_SUPERSET_DB_URL"
 DASHBOARD_SLUG = "maatschappelijke-resultaten"
 HEALTH_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
@@ -214,6 +216,9 @@ def _admin_credentials(home: Path) -> tuple[dict[str, str], bool]:
 
 def _user_exists(home: Path, username: str) -> bool:
     """Whether Superset's metadata database already has `username` (FAB's ab_user table)."""
+    server_db = os.environ.get(DB_URL_VARIABLE)
+    if server_db:
+        return _user_exists_on_server(server_db, username)
     db_file = _superset_dir(home) / "superset.db"
     if not db_file.exists():
         return False
@@ -222,6 +227,22 @@ def _user_exists(home: Path, username: str) -> bool:
             row = con.execute("select 1 from ab_user where username = ?", (username,)).fetchone()
     except sqlite3.Error:
         return False
+    return row is not None
+
+
+def _user_exists_on_server(url: str, username: str) -> bool:
+    """The same question of a server database (PostgreSQL in production), through SQLAlchemy."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as con:
+            query = sqlalchemy.text("select 1 from ab_user where username = :username")
+            row = con.execute(query, {"username": username}).fetchone()
+    except sqlalchemy.exc.SQLAlchemyError:
+        return False  # not migrated yet: no ab_user table
+    finally:
+        engine.dispose()
     return row is not None
 
 

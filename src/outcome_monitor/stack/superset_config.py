@@ -5,20 +5,27 @@ This file is not imported by the ``outcome_monitor`` package: ``stack/superset.p
 copy. Every path is derived from the copy's own location, so the file holds no environment-specific
 paths and no secrets: the secret key is read from ``<home>/secrets/superset-secret-key`` (mode 0600),
 which the set-up generates once.
+
+Production (docker-compose) sets three variables instead: ``SUPERSET_SECRET_KEY``,
+``OUTCOME_MONITOR_SUPERSET_DB_URL`` (PostgreSQL metadata) and ``OUTCOME_MONITOR_REDIS_URL`` (cache).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _SUPERSET_DIR = Path(__file__).resolve().parent  # <home>/superset
 _HOME = _SUPERSET_DIR.parent
 
-SECRET_KEY = (_HOME / "secrets" / "superset-secret-key").read_text().strip()
+SECRET_KEY = os.environ.get("SUPERSET_SECRET_KEY") or (_HOME / "secrets" / "superset-secret-key").read_text().strip()
 
-# Metadata (users, dashboards, charts) in SQLite next to this file; the analytics data is the
-# published DuckDB file, registered as a read-only database by the dashboard import.
-SQLALCHEMY_DATABASE_URI = f"sqlite:///{_SUPERSET_DIR / 'superset.db'}?check_same_thread=false"
+# Metadata (users, dashboards, charts) in SQLite next to this file unless a server database is
+# configured; the analytics data is the published DuckDB file, registered read-only by the import.
+SQLALCHEMY_DATABASE_URI = (
+    os.environ.get("OUTCOME_MONITOR_SUPERSET_DB_URL")
+    or f"sqlite:///{_SUPERSET_DIR / 'superset.db'}?check_same_thread=false"
+)
 DATA_DIR = str(_SUPERSET_DIR)
 UPLOAD_FOLDER = str(_SUPERSET_DIR / "uploads")
 
@@ -90,4 +97,9 @@ ROW_LIMIT = 50000
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # plain http on 127.0.0.1; put TLS in front in production
 
-
+# Several gunicorn workers (docker-compose) share one cache and one rate-limit store in Redis.
+_REDIS_URL = os.environ.get("OUTCOME_MONITOR_REDIS_URL")
+if _REDIS_URL:
+    CACHE_CONFIG = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": _REDIS_URL, "CACHE_KEY_PREFIX": "superset_"}
+    DATA_CACHE_CONFIG = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": _REDIS_URL, "CACHE_KEY_PREFIX": "data_"}
+    RATELIMIT_STORAGE_URI = _REDIS_URL

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
+import pyarrow as pa
+
 from outcome_monitor.bsn import passes_elfproef
 from outcome_monitor.codelists import codelist
 from outcome_monitor.validation.gx_runner import ExpectationOutcome, load_suite, validate_dataframe
@@ -39,8 +41,13 @@ WILDCARD = "*"  # an afspraak's scope: all gemeenten, domeinen, aanbieders or pr
 
 @dataclass
 class RowCheckResult:
-    codes_per_row: list[list[str]]  # finding codes per input row, in suite order, without repeats
+    rows: int
+    codes_by_row: dict[int, list[str]]  # only rows with findings: codes in suite order, without repeats
     outcomes: list[ExpectationOutcome]  # for the report: code, severity and Dutch message per rule
+
+    @property
+    def codes_per_row(self) -> list[list[str]]:
+        return [self.codes_by_row.get(index, []) for index in range(self.rows)]
 
     def severity_of(self, code: str) -> str:
         return next((o.severity for o in self.outcomes if o.code == code), "afwijzing")
@@ -49,17 +56,20 @@ class RowCheckResult:
         return next((o.message for o in self.outcomes if o.code == code and not o.success), code)
 
 
-def with_derived_columns(record_type: str, rows: list[dict]):
-    """A DataFrame of `rows` plus the derived columns the suite of `record_type` checks."""
+def with_derived_columns(record_type: str, rows: list[dict] | pa.Table):
+    """A DataFrame of `rows` (dicts or an Arrow table) plus the derived columns the suite checks."""
     import pandas as pd
 
-    frame = pd.DataFrame(rows)
+    # From Arrow, integers with gaps become float64 with NaN, the form GX's pair expectations can skip.
+    frame = rows.to_pandas(date_as_object=False) if isinstance(rows, pa.Table) else pd.DataFrame(rows)
     for column in _DATE_COLUMNS:
         if column in frame:
             frame[column] = pd.to_datetime(frame[column])
     # The CSV/XLSX/JSON-only record types may have no client or no product category.
     if "bsn" in frame:
-        frame["bsn_passes_elfproef"] = [passes_elfproef(bsn or "") for bsn in frame["bsn"]]
+        # Once per client, not per line: a client has many lines.
+        verdicts = {bsn: isinstance(bsn, str) and passes_elfproef(bsn) for bsn in frame["bsn"].unique()}
+        frame["bsn_passes_elfproef"] = frame["bsn"].map(verdicts).astype(bool)
     if "productcategorie" in frame and record_type != "afspraak":
         frame["productcategorie_key"] = frame["domein"] + ":" + frame["productcategorie"].fillna("")
         frame["productcode_categorie"] = frame["productcode"].str[:2]
@@ -114,14 +124,12 @@ def _codelist(name: str) -> set[str]:
     return codelist(name)
 
 
-def check_rows(record_type: str, rows: list[dict]) -> RowCheckResult:
-    if not rows:
-        return RowCheckResult([], [])
+def check_rows(record_type: str, rows: list[dict] | pa.Table) -> RowCheckResult:
+    if len(rows) == 0:
+        return RowCheckResult(0, {}, [])
     frame = with_derived_columns(record_type, rows)
     suite = load_suite(f"ingest_{record_type}", _codelist)
     if len(frame) > GX_MAX_ROWS:
-        import pyarrow as pa
-
         # Same suite, evaluated by DuckDB: GX on pandas costs about 30 µs a row (see sql_rules).
         outcomes = validate_table(pa.Table.from_pandas(frame, preserve_index=False), suite)
     else:
@@ -130,9 +138,10 @@ def check_rows(record_type: str, rows: list[dict]) -> RowCheckResult:
     if broken:
         # A rule that cannot be evaluated is a defect of ours, never silently a pass.
         raise RuntimeError(f"rule {broken[0].code} could not be evaluated: {broken[0].error}")
-    codes_per_row: list[list[str]] = [[] for _ in rows]
+    codes_by_row: dict[int, list[str]] = {}
     for outcome in outcomes:
         for index in outcome.failed_rows:
-            if outcome.code not in codes_per_row[index]:
-                codes_per_row[index].append(outcome.code)
-    return RowCheckResult(codes_per_row, outcomes)
+            codes = codes_by_row.setdefault(index, [])
+            if outcome.code not in codes:
+                codes.append(outcome.code)
+    return RowCheckResult(len(frame), codes_by_row, outcomes)

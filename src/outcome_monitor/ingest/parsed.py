@@ -1,0 +1,75 @@
+"""One parsed submission, whatever its format: per record type an Arrow table with the raw-zone
+columns plus the client's BSN in clear (pseudonymised before anything is written).
+
+XML messages arrive as row dicts (a message holds a few thousand lines at most); CSV/XLSX/JSON
+arrive as columns from the tabular parser and stay columns, so a million-line CSV never becomes a
+million dicts. Cells the tabular parser refused travel as ``problems`` by row position.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from outcome_monitor.raw_schema import SCHEMAS
+
+# Written by ingest after validation, never parsed.
+_ASSIGNED_LATER = {"client_pseudonym", "status", "finding_codes"}
+BSN = pa.field("bsn", pa.string())
+
+
+def parsed_schema(record_type: str) -> pa.Schema:
+    """The raw schema without the columns ingest assigns, plus the BSN in clear."""
+    fields = [f for f in SCHEMAS[record_type] if f.name not in _ASSIGNED_LATER]
+    return pa.schema([*fields, BSN])
+
+
+@dataclass
+class ParsedSubmission:
+    """Rows per record type, collected part by part, then assembled into one table each."""
+
+    _rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    _tables: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
+    _problems: dict[str, list[tuple[int, dict[int, list[dict]]]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_rows(self, record_type: str, rows: list[dict[str, Any]]) -> None:
+        self._rows[record_type].extend(rows)
+
+    def add_columns(
+        self, record_type: str, columns: dict[str, list[Any]], problems: dict[int, list[dict]] | None = None
+    ) -> None:
+        schema = parsed_schema(record_type)
+        length = len(columns["line_number"])
+        arrays = [
+            pa.array(columns[f.name], f.type) if f.name in columns else pa.nulls(length, f.type) for f in schema
+        ]
+        self._tables[record_type].append(pa.Table.from_arrays(arrays, schema=schema))
+        if problems:
+            self._problems[record_type].append((len(self._tables[record_type]) - 1, problems))
+
+    def assemble(self) -> dict[str, tuple[pa.Table, dict[int, list[dict]]]]:
+        """Per record type: one table (column parts first, then XML rows) and its cell problems by row."""
+        assembled = {}
+        for record_type in sorted(set(self._rows) | set(self._tables)):
+            parts = list(self._tables.get(record_type, []))
+            offsets, position = [], 0
+            for part in parts:
+                offsets.append(position)
+                position += part.num_rows
+            if self._rows.get(record_type):
+                parts.append(_table_from_rows(record_type, self._rows[record_type]))
+            problems = {
+                offsets[part] + index: found
+                for part, by_row in self._problems.get(record_type, [])
+                for index, found in by_row.items()
+            }
+            assembled[record_type] = (pa.concat_tables(parts), problems)
+        return assembled
+
+
+def _table_from_rows(record_type: str, rows: list[dict[str, Any]]) -> pa.Table:
+    schema = parsed_schema(record_type)
+    return pa.Table.from_arrays([pa.array([row.get(f.name) for row in rows], f.type) for f in schema], schema=schema)
