@@ -23,7 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "artifacts"
 
 
-
 @pytest.fixture(scope="session")
 def timings() -> dict[str, float]:
     measured: dict[str, float] = {}
@@ -66,7 +65,7 @@ def _free_port() -> int:
 def superset_server(home: Path, published_warehouse: Path, timings: dict[str, float]):
     """Superset set up under `home` and running on a free port; stopped after the session."""
     started = time.monotonic()
-    credentials = superset.setup(home, published_warehouse, REPO_ROOT)
+    credentials = superset.setup(home, published_warehouse, REPO_ROOT, demo_users=True)
     timings["setup_s"] = round(time.monotonic() - started, 1)
     port = _free_port()
     started = time.monotonic()
@@ -107,3 +106,12 @@ class SupersetApi:
 @pytest.fixture(scope="session")
 def api(superset_server) -> SupersetApi:
     return SupersetApi(superset_server["url"], superset_server["username"], superset_server["password"])
+
+
+@pytest.fixture(scope="session")
+def demo_users(superset_server) -> dict[str, dict[str, str]]:
+    """The demo users the set-up made (raad, controller, aanbieder-<agb>), by user name."""
+    from outcome_monitor.stack import superset_security
+
+    document = json.loads(superset_security.demo_users_path(superset_server["home"]).read_text())
+    return {user["username"]: user for user in document["users"]}

@@ -50,9 +50,10 @@ RENDER_TIMEOUT_S = 90
 # the assets as written in the repository
 
 
-def _dashboard_yaml() -> dict[str, Any]:
-    (path,) = (DASHBOARDS_DIR / "dashboards").glob("*.yaml")
-    return yaml.safe_load(path.read_text())
+def _dashboard_yaml(slug: str = SLUG) -> dict[str, Any]:
+    dashboards = [yaml.safe_load(p.read_text()) for p in (DASHBOARDS_DIR / "dashboards").glob("*.yaml")]
+    (dashboard,) = [d for d in dashboards if d["slug"] == slug]
+    return dashboard
 
 
 def _charts_yaml() -> dict[str, dict[str, Any]]:
@@ -86,7 +87,8 @@ def _indicator_values(con, indicator_code: str, domein: str = DEFAULT_DOMEIN) ->
         (period, gemeente): value
         for period, gemeente, value in _rows(
             con,
-            "select period, gemeente_naam, value from rpt_raad__indicatoren where indicator_code = ? and domein = ?",
+            "select period, gemeente_naam, value from rpt_raad__indicatoren "
+            "where indicator_code = ? and domein = ? and period_type = 'halfjaar' and informant = '*'",
             indicator_code,
             domein,
         )
@@ -127,6 +129,7 @@ _CHART_STATE_JS = """
       tableRows: chart.querySelectorAll('table tbody tr').length,
       bigNumber: (chart.querySelector('.header-line') || {}).innerText || null,
       colorPixels: {},
+      painted: 0,
     };
     const canvas = chart.querySelector('canvas');
     if (canvas && canvas.width > 0 && canvas.height > 0) {
@@ -134,6 +137,8 @@ _CHART_STATE_JS = """
       for (const [name] of targets) state.colorPixels[name] = 0;
       for (let i = 0; i < data.length; i += 4) {
         if (data[i + 3] < 200) continue;
+        const grey = Math.abs(data[i] - data[i + 1]) < 8 && Math.abs(data[i + 1] - data[i + 2]) < 8;
+        if (!grey) state.painted += 1;  // coloured: bars and lines, not axes or text
         for (const [name, [r, g, b]] of targets) {
           if (Math.abs(data[i] - r) < 14 && Math.abs(data[i + 1] - g) < 14 && Math.abs(data[i + 2] - b) < 14) {
             state.colorPixels[name] += 1;
@@ -147,6 +152,12 @@ _CHART_STATE_JS = """
 }
 """
 
+# bar and line charts with one series per gemeente, each in the gemeente's colour
+PER_GEMEENTE = {
+    "Uitval per gemeente en halfjaar",
+    "Volgens plan beëindigd per gemeente en halfjaar",
+    "Gedeclareerd bedrag per maand per gemeente",
+}
 _FAILURE_TEXTS = ("No results", "Geen resultaten", "Er is een fout", "Unexpected error", "Error", "Fout:")
 
 
@@ -159,14 +170,17 @@ def _chart_problem(state: dict[str, Any], expected: dict[str, Any]) -> str | Non
     if any(text in state["text"] for text in _FAILURE_TEXTS):
         return f"shows an error or empty text: {state['text'][:200]!r}"
     viz = state["viz"]
+    if viz in ("echarts_timeseries_bar", "echarts_timeseries_line") and state["name"] not in PER_GEMEENTE:
+        return None if state["painted"] >= 400 else f"only {state['painted']} coloured pixels drawn"
     if viz in ("echarts_timeseries_bar", "echarts_timeseries_line"):
         # Each gemeente's series is drawn in its own colour: count the pixels of each colour on
         # the canvas (a legend key alone is about 100 pixels, bars and lines are thousands).
         missing = {name: n for name, n in state["colorPixels"].items() if n < 400}
         return f"too few pixels of series {missing}" if missing or not state["colorPixels"] else None
     if viz == "table":
-        if state["tableRows"] != expected["table_rows"]:
-            return f"{state['tableRows']} table rows, expected {expected['table_rows']}"
+        wanted = expected["table_rows"][state["name"]]
+        if state["tableRows"] != wanted:
+            return f"{state['tableRows']} table rows, expected {wanted}"
         return None
     if viz == "big_number_total":
         if state["bigNumber"] != expected["big_number"]:
@@ -188,11 +202,27 @@ def test_council_dashboard_renders_every_chart_with_data(superset_server, wareho
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
     url = superset_server["url"]
     colors_by_gemeente = _dashboard_yaml()["metadata"]["label_colors"]
-    gemeenten = {g for (g,) in _rows(warehouse, "select distinct gemeente_naam from rpt_raad__indicatoren")}
-    (table_rows,) = _rows(warehouse, "select count(*) from rpt_raad__indicatoren where domein = ?", DEFAULT_DOMEIN)[0]
+    # the region's municipalities (not the "Hele regio" total, which has no declared amounts)
+    sql = "select distinct gemeente_naam from rpt_raad__indicatoren where gemeente_code <> '*'"
+    gemeenten = {g for (g,) in _rows(warehouse, sql)}
+    (table_rows,) = _rows(
+        warehouse,
+        "select count(*) from rpt_raad__indicatoren where domein = ? and period_type = 'halfjaar'",
+        DEFAULT_DOMEIN,
+    )[0]
     (total,) = _rows(warehouse, "select sum(bedrag_euro) from rpt_raad__gedeclareerd where domein = ?", DEFAULT_DOMEIN)[
         0
     ]
+    table_rows = {
+        "Indicatoren per gemeente en halfjaar": table_rows,
+        "Afgesproken resultaten: stand van zaken": _rows(warehouse, "select count(*) from rpt_raad__afspraken")[0][0],
+        "Afspraken per beoordeling": _rows(
+            warehouse, "select count(*) from (select distinct period, beoordeling, status from rpt_raad__afspraken)"
+        )[0][0],
+        "Cliëntervaring per vraag, met 95%-interval": _rows(
+            warehouse, "select count(*) from rpt_raad__clientervaring where domein = ?", DEFAULT_DOMEIN
+        )[0][0],
+    }
     expected = {"table_rows": table_rows, "big_number": _euro(total)}
     colors = {name: hex_ for name, hex_ in colors_by_gemeente.items() if name in gemeenten}
     assert colors, "no gemeente of the warehouse has a label colour in the dashboard YAML"
@@ -235,7 +265,16 @@ def test_council_dashboard_renders_every_chart_with_data(superset_server, wareho
             assert page.get_by_text("Lager is beter").first.is_visible()
             assert page.get_by_text("voorlopig").first.is_visible()
 
-            page.wait_for_timeout(500)  # let the bar animation settle for the picture
+            # A full-page picture resizes the window and Superset redraws every chart: make the
+            # window as tall as the page first, and wait for the redraw.
+            height = page.evaluate("document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": 1600, "height": max(1000, height)})
+            page.wait_for_timeout(500)
+            redraw_deadline = time.monotonic() + RENDER_TIMEOUT_S
+            while any(_chart_problem(s, expected) for s in page.evaluate(_CHART_STATE_JS, colors)):
+                assert time.monotonic() < redraw_deadline, "charts not redrawn after resizing the window"
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(800)  # let the bar animation settle for the picture
             page.screenshot(path=str(ARTIFACTS / "council-dashboard.png"), full_page=True)
         finally:
             browser.close()
@@ -276,21 +315,14 @@ def _check_indicator_chart(indicator_code: str):
 def _check_table(data, con):
     expected = _rows(
         con,
-        "select period, gemeente_naam, domein, indicator_naam, numerator, denominator, status, value "
-        "from rpt_raad__indicatoren where domein = ?",
+        "select period, gemeente_naam, domein, indicator_naam, informant, numerator, denominator, n, status, value, "
+        "ci_lower, ci_upper, suppression_reden from rpt_raad__indicatoren "
+        "where domein = ? and period_type = 'halfjaar'",
         DEFAULT_DOMEIN,
     )
     actual = [
-        (
-            r["period"],
-            r["gemeente_naam"],
-            r["domein"],
-            r["indicator_naam"],
-            r["numerator"],
-            r["denominator"],
-            r["status"],
-            r["value"],
-        )
+        tuple(r[c] for c in ("period", "gemeente_naam", "domein", "indicator_naam", "informant", "numerator"))
+        + tuple(r[c] for c in ("denominator", "n", "status", "value", "ci_lower", "ci_upper", "suppression_reden"))
         for r in data
     ]
     assert sorted(actual, key=repr) == sorted(expected, key=repr)
@@ -320,12 +352,59 @@ def _check_total(data, con):
     assert data == [{"gedeclareerd_euro": pytest.approx(total, rel=1e-9)}]
 
 
+def _check_rows(sql: str, columns: tuple[str, ...], *params: Any):
+    """The chart's rows are exactly the warehouse's rows for `sql` (same columns, any order)."""
+
+    def check(data, con):
+        expected = sorted(_rows(con, sql, *params), key=repr)
+        assert sorted((tuple(r[c] for c in columns) for r in data), key=repr) == expected
+
+    return check
+
+
+def _check_pivot(sql: str, index: str, *params: Any):
+    """A pivoted bar chart shows, per (index, series), the warehouse's value for `sql`."""
+
+    def check(data, con):
+        expected = {(key, series): value for key, series, value in _rows(con, sql, *params)}
+        assert {k: v for k, v in _pivoted(data, index).items() if v is not None} == _approx(expected)
+
+    return check
+
+
+_AGREEMENT_COLUMNS = ("period", "indicator_naam", "gemeente_naam", "domein_naam", "baseline", "streefwaarde", "value")
+_AGREEMENT_COLUMNS += ("n", "attainment", "beoordeling", "trend", "trend_reeks", "status")
+_CEO_COLUMNS = ("period", "gemeente_naam", "domein", "vraag_code", "value", "ci_lower", "ci_upper", "n", "status")
+
 CHART_CHECKS = {
     "Uitval per gemeente en halfjaar": _check_indicator_chart("UITVAL"),
     "Volgens plan beëindigd per gemeente en halfjaar": _check_indicator_chart("VOLGENS_PLAN"),
     "Indicatoren per gemeente en halfjaar": _check_table,
     "Gedeclareerd bedrag per maand per gemeente": _check_amounts_per_month,
     "Totaal gedeclareerd": _check_total,
+    # every agreement, whatever its domain: the Domein filter does not apply to them
+    "Afgesproken resultaten: stand van zaken": _check_rows(
+        f"select {', '.join(_AGREEMENT_COLUMNS)} from rpt_raad__afspraken", _AGREEMENT_COLUMNS
+    ),
+    "Afspraken per beoordeling": _check_rows(
+        "select period, beoordeling, status, count(*) from rpt_raad__afspraken group by all",
+        ("period", "beoordeling", "status", "afspraken"),
+    ),
+    "Cliëntervaring per vraag, met 95%-interval": _check_rows(
+        f"select {', '.join(_CEO_COLUMNS)} from rpt_raad__clientervaring where domein = ?", _CEO_COLUMNS, DEFAULT_DOMEIN
+    ),
+    "Cliëntervaring in de hele regio per vraag": _check_pivot(
+        "select vraag_code, period, value from rpt_raad__clientervaring "
+        "where gemeente_code = '*' and domein = ? and value is not null",
+        "vraag_code",
+        DEFAULT_DOMEIN,
+    ),
+    "Gedeclareerd per productcategorie en gemeente": _check_pivot(
+        "select case when productcategorie = '*' then 'samengevoegd' else productcategorie end, gemeente_naam, "
+        "sum(bedrag_euro) from rpt_raad__gedeclareerd where domein = ? group by all",
+        "productcategorie_naam",
+        DEFAULT_DOMEIN,
+    ),
 }
 
 
@@ -506,7 +585,11 @@ def test_generated_password_is_private(superset_server):
 def test_setup_again_keeps_the_password_and_duplicates_nothing(superset_server, api, timings):
     home: Path = superset_server["home"]
     counts = {resource: _count(api, resource) for resource in ("dashboard", "chart", "dataset", "database")}
-    assert counts == {"dashboard": 1, "chart": len(_charts_yaml()), "dataset": 2, "database": 1}
+    in_yaml = {
+        folder: len(list((DASHBOARDS_DIR / f"{folder}s").rglob("*.yaml")))
+        for folder in ("dashboard", "chart", "dataset")
+    }
+    assert counts == {**in_yaml, "database": 1}
 
     started = time.monotonic()
     again = superset.setup(home, superset_server["warehouse"], REPO_ROOT)
@@ -537,16 +620,23 @@ def test_assets_reference_each_other_by_uuid_only():
     datasets = {c["uuid"]: c for n, c in loaded.items() if n.startswith("datasets/")}
     charts = {c["uuid"]: c for n, c in loaded.items() if n.startswith("charts/")}
     assert {d["database_uuid"] for d in datasets.values()} <= databases
-    assert {d["table_name"] for d in datasets.values()} == {"rpt_raad__indicatoren", "rpt_raad__gedeclareerd"}
+    # dashboards only reach the reporting models (rpt_), never staging, intermediate or fact tables
+    assert all(d["table_name"].startswith("rpt_") for d in datasets.values())
+    assert {"rpt_raad__indicatoren", "rpt_raad__gedeclareerd"} <= {d["table_name"] for d in datasets.values()}
     assert {c["dataset_uuid"] for c in charts.values()} <= set(datasets)
-    dashboard = _dashboard_yaml()
-    assert dashboard["slug"] == SLUG and dashboard["dashboard_title"] == "Maatschappelijke resultaten"
-    placed = {
-        n["meta"]["uuid"] for n in dashboard["position"].values() if isinstance(n, dict) and n.get("type") == "CHART"
-    }
-    assert placed == set(charts)
-    for native_filter in dashboard["metadata"]["native_filter_configuration"]:
-        assert {t["datasetUuid"] for t in native_filter["targets"]} <= set(datasets)
+    assert _dashboard_yaml()["dashboard_title"] == "Maatschappelijke resultaten"
+    placed: list[str] = []
+    dashboards = [c for n, c in loaded.items() if n.startswith("dashboards/")]
+    assert len({d["uuid"] for d in dashboards}) == len({d["slug"] for d in dashboards}) == len(dashboards)
+    for dashboard in dashboards:
+        placed += [
+            n["meta"]["uuid"]
+            for n in dashboard["position"].values()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        ]
+        for native_filter in dashboard["metadata"]["native_filter_configuration"]:
+            assert {t["datasetUuid"] for t in native_filter["targets"]} <= set(datasets)
+    assert sorted(placed) == sorted(charts), "every chart on exactly one dashboard"
     for chart in charts.values():
         assert "datasource" not in chart["params"] and "slice_id" not in chart["params"], chart["slice_name"]
         query_context = json.loads(chart["query_context"])

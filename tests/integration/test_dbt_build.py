@@ -257,20 +257,29 @@ def test_rejected_stops_and_deaths_do_not_count_anywhere(warehouse):
 def test_rpt_raad__indicatoren_is_council_scope_and_suppresses_small_denominators(warehouse):
     found = rows(
         warehouse,
-        "select * from rpt_raad__indicatoren order by gemeente_code, domein, period, indicator_code",
+        "select * from rpt_raad__indicatoren where indicator_code in ('UITVAL', 'VOLGENS_PLAN') "
+        "order by gemeente_code, domein, period, indicator_code",
     )
-    assert {row["period"] for row in found} == {"2025-H1", "2025-H2"}  # half-years only
-    assert len(found) == 8  # 2 indicators x (Amsterdam jeugd H1, H2; Groningen wmo H1, H2)
+    assert {row["period"] for row in found} == {"2025-H1", "2025-H2", "2025"}
+    assert {row["gemeente_naam"] for row in found} == {"Amsterdam", "Groningen", "Hele regio"}
+    assert len(found) == 24  # 2 indicators x 3 periods x (Amsterdam jeugd, Groningen wmo, region jeugd and wmo)
     shown = [row for row in found if not row["is_suppressed"]]
-    assert [(row["indicator_code"], row["numerator"], row["denominator"], row["value"]) for row in shown] == [
-        ("UITVAL", 3, 10, 0.3),
-        ("VOLGENS_PLAN", 5, 10, 0.5),
-    ]
-    assert all(row["gemeente_naam"] == "Groningen" and row["period"] == "2025-H2" for row in shown)
+    # Groningen's Wmo 2025-H2 (10 ended) is not shown: with 2025 (12) published it would be 2025 minus
+    # 2025-H1 (2, hidden); the year is shown instead, for Groningen and for the region.
+    figures = [(r["gemeente_code"], r["period"], r["indicator_code"], r["numerator"], r["denominator"]) for r in shown]
+    assert figures == [
+        ("*", "2025", "UITVAL", 4, 12), ("*", "2025", "VOLGENS_PLAN", 6, 12),
+        (GRONINGEN, "2025", "UITVAL", 4, 12), (GRONINGEN, "2025", "VOLGENS_PLAN", 6, 12),
+    ]  # fmt: skip
     hidden = [row for row in found if row["is_suppressed"]]
-    assert all(row["numerator"] is None and row["value"] is None and row["denominator"] < 10 for row in hidden)
+    assert all(
+        row["numerator"] is None and row["denominator"] is None and row["value"] is None and row["suppression_reden"]
+        for row in hidden
+    )
+    assert {r["suppression_reden"] for r in hidden if r["gemeente_code"] == GRONINGEN and r["period"] == "2025-H2"} == {
+        "afgeschermd: anders te herleiden uit een totaal"
+    }
     assert {row["indicator_naam"] for row in found} == {"Uitval", "Volgens plan beëindigd"}
-    assert {row["gemeente_naam"] for row in found} == {"Amsterdam", "Groningen"}
 
 
 def test_rpt_tables_have_the_dashboard_columns_and_no_client_column(warehouse):
@@ -379,7 +388,7 @@ def test_publish_writes_build_json_and_leaves_no_build_file(built):
     ]  # fmt: skip
     assert info["row_counts"]["fct_declaration_line"] == 7
     assert info["row_counts"]["fct_declared_amount_monthly"] == 3
-    assert info["row_counts"]["rpt_raad__indicatoren"] == 8
+    assert info["row_counts"]["rpt_raad__indicatoren"] == 36  # UITVAL, VOLGENS_PLAN, GEEN_NIEUWE_START
     assert dt.datetime.fromisoformat(info["built_at"]).tzinfo is not None
     assert summary["submissions"] == info["submissions"]
     assert summary["checks"] and all(check["success"] for check in summary["checks"])

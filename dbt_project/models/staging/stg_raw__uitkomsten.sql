@@ -17,6 +17,10 @@ source as (
         cast(null as varchar) as client_pseudonym,
         cast(null as varchar) as toewijzingnummer,
         cast(null as date) as meetdatum,
+        cast(null as varchar) as informant,
+        cast(null as bigint) as tevredenheid,
+        cast(null as varchar) as zonder_hulp_verder,
+        cast(null as bigint) as doelrealisatie,
         cast(null as varchar) as status
     where false
 ),
@@ -37,8 +41,14 @@ renamed as (
         domein,
         gemeente_code,
         aanbieder_agb,
+        informant,
         status,
         status = 'geaccepteerd' as is_accepted,
+
+        -- measures
+        cast(tevredenheid as integer) as tevredenheid,
+        zonder_hulp_verder,
+        cast(doelrealisatie as integer) as doelrealisatie,
 
         -- dates
         cast(meetdatum as date) as measured_date

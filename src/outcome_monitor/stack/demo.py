@@ -110,9 +110,19 @@ def demo_tokens(current: Paths, files: list[Path]) -> dict[str, str]:
     return tokens
 
 
+def demo_user_lines(current: Paths) -> str:
+    """The Superset demo users with their dashboard and password, one indented line each."""
+    from outcome_monitor.stack import superset_security
+
+    users = json.loads(superset_security.demo_users_path(current.home).read_text(encoding="utf-8"))["users"]
+    return "\n".join(
+        f"        {u['username']:<20} password {u['password']}   /superset/dashboard/{u['dashboard']}/" for u in users
+    )
+
+
 def run_demo() -> int:
     from outcome_monitor.generate import generate
-    from outcome_monitor.stack import airflow, submission_service, superset
+    from outcome_monitor.stack import airflow, submission_service, superset, superset_security
 
     current = paths()
     logs = current.logs
@@ -131,8 +141,10 @@ def run_demo() -> int:
             logs / "build.log",
             lambda: current.published_warehouse.exists() or build_quietly(logs / "build.log"),
         )
-        admin = step("set up Superset and import the dashboards", logs / "superset-setup.log",
-                     lambda: superset.setup(current.home, current.published_warehouse, REPO_ROOT, SUPERSET_PORT))
+        admin = step("set up Superset, import the dashboards, make a demo user per role", logs / "superset-setup.log",
+                     lambda: superset.setup(current.home, current.published_warehouse, REPO_ROOT, SUPERSET_PORT,
+                                            provider_agbs=superset_security.agbs_from_file_names(files),
+                                            demo_users=True))
         step("start Airflow (api-server, scheduler, dag-processor, triggerer)", logs / "airflow-api-server.log",
              lambda: airflow.start(current, REPO_ROOT, AIRFLOW_PORT))
         step("start Superset", logs / "superset.log", lambda: superset.start(current.home, SUPERSET_PORT))
@@ -155,6 +167,8 @@ Published {len(expected)} submissions in {waited:.0f} s.
 
   Dashboard (Superset):  http://127.0.0.1:{SUPERSET_PORT}/superset/dashboard/maatschappelijke-resultaten/
       user {admin['username']}   password {admin['password']}
+      demo users per role (raad, controller, aanbieder-<agb>): {superset_security.demo_users_path(current.home)}
+{demo_user_lines(current)}
   Airflow:               http://127.0.0.1:{AIRFLOW_PORT}/
       user {airflow_login['username']}   password {airflow_login['password']}
   Submission service:    http://127.0.0.1:{SERVICE_PORT}/   (API: /api/v1/submissions, docs/api.md)

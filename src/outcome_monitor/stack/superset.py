@@ -42,6 +42,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from typing import Any
 import yaml
 
 from outcome_monitor import config
+from outcome_monitor.stack import superset_security
 
 ADMIN_USERNAME = "admin"
 DEFAULT_PORT = 8088
@@ -347,11 +349,16 @@ def setup(
     warehouse: Path | None = None,
     repo_root: Path | None = None,
     port: int = DEFAULT_PORT,
+    provider_agbs: Iterable[str] = (),
+    demo_users: bool = False,
 ) -> dict[str, str]:
     """Prepare Superset under `home` and import the dashboards; safe to run again.
 
     Returns ``{"url", "username", "password"}``. A re-run keeps the secret key, the admin and
     its password, and re-imports the assets by UUID (updated in place, never duplicated).
+    Roles and row-level security follow (stack.superset_security): a provider role for each of
+    `provider_agbs` and each provider in the warehouse; with `demo_users`, a user per role whose
+    generated password is kept in ``secrets/demo-users.json``.
     """
     home = Path(home).resolve()
     repo_root = Path(repo_root).resolve() if repo_root else _default_repo_root()
@@ -439,6 +446,7 @@ def setup(
         [str(venv / "bin" / "python"), "-c", _IMPORT_SCRIPT, str(bundle), username],
         shown=f"python -c <import script of {__name__}> {bundle} {username}",
     )
+    superset_security.apply(runner, venv, home, warehouse, provider_agbs, with_demo_users=demo_users)
     runner.note("== set-up done")
     return {
         "url": f"http://127.0.0.1:{port}",
