@@ -48,18 +48,26 @@ def _lines_in(message: bytes) -> int:
     return message.count(b"<jw323:Prestatie>")
 
 
-def build_xml_bundle(messages: list[bytes], lines: int, target: Path) -> int:
-    """A ZIP of JW323 messages with `lines` prestaties in all; copy k renames RN… to R<k>…."""
+def build_xml_bundle(messages: list[bytes], lines: int, target: Path, lines_per_message: int = 2000) -> int:
+    """A ZIP of JW323 messages of about `lines_per_message` prestaties (a typical monthly declaration),
+    `lines` in all: each message repeats one sample message's clients with fresh referentienummers."""
     written, copy = 0, 0
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         while written < lines:
             for number, message in enumerate(messages):
                 if written >= lines:
                     break
-                renamed = _REFERENCE.sub(rb"\g<1>R%03d\g<2>\g<3>" % copy, message)
-                archive.writestr(f"JW323_{copy:03d}_{number:05d}.xml", renamed)
-                written += _lines_in(message)
-            copy += 1
+                head, _, rest = message.partition(b"<jw323:Clienten>")
+                clients, _, tail = rest.partition(b"</jw323:Clienten>")
+                per_copy = max(1, _lines_in(message))
+                copies = max(1, min(lines_per_message, lines - written) // per_copy)
+                body = b"".join(
+                    _REFERENCE.sub(rb"\g<1>R%06d\g<2>\g<3>" % (copy + k), clients) for k in range(copies)
+                )
+                copy += copies
+                archive.writestr(f"JW323_{number:05d}_{copy:07d}.xml", head + b"<jw323:Clienten>" + body
+                                 + b"</jw323:Clienten>" + tail)
+                written += per_copy * copies
     return written
 
 
