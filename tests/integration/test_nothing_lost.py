@@ -22,6 +22,25 @@ from outcome_monitor.raw_zone import committed_submissions
 from outcome_monitor.replay import replay, same_parquet_content
 
 KEY = "test-key-not-secret"
+KILL_AFTER_SECOND_PARQUET = """
+import os, signal, sys
+from pathlib import Path
+from outcome_monitor import raw_zone
+from outcome_monitor.config import paths
+from outcome_monitor.ingest import ingest_file
+
+write, written = raw_zone.pq.write_table, []
+
+def write_then_die(table, where, *args, **kwargs):
+    write(table, where, *args, **kwargs)
+    if "_staging" in str(where):  # the submission's own files, not the shared empty schema files
+        written.append(where)
+    if len(written) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+raw_zone.pq.write_table = write_then_die
+ingest_file(Path(sys.argv[1]), paths())
+"""
 
 
 def _env(home: Path, key: str = KEY) -> dict[str, str]:
@@ -87,33 +106,29 @@ def test_kill_9_half_way_leaves_nothing_partial_and_a_retry_gives_the_same_resul
     assert clean_report["counts"]["received"] > 5000
     assert len(clean_report["counts"]["by_record_type"]) >= 4  # XML and tabular record types
 
-    killed = tmp_path / "killed"
-    caught_while_staging = False
-    # Kills spread over the whole run (imports, parsing, validation) ...
+    # Kills spread over the whole run (imports, parsing, validation), each in a home of its own ...
     for fraction in (0.4, 0.9):
-        process = _cli(killed, "ingest", str(big_bundle))
+        home = tmp_path / f"killed-at-{fraction}"
+        process = _cli(home, "ingest", str(big_bundle))
         time.sleep(full_run * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        committed = _assert_only_complete_submissions(home)
         if process.returncode == -signal.SIGKILL:
-            assert _assert_only_complete_submissions(killed) == []
-    # ... and one the moment the submission is being written to its staging folder. An attempt that
-    # finishes before it is caught has committed, so each attempt starts from a fresh home.
-    for attempt in range(5):
-        killed = tmp_path / f"killed-while-staging-{attempt}"
-        staging = Paths(killed).raw_staging
-        process = _cli(killed, "ingest", str(big_bundle))
-        while process.poll() is None:
-            if staging.exists() and any(staging.iterdir()):
-                process.send_signal(signal.SIGKILL)
-                caught_while_staging = True
-                break
-            time.sleep(0.0005)
-        process.wait()
-        if caught_while_staging:
-            assert _assert_only_complete_submissions(killed) == []
-            break
-    assert caught_while_staging, "the staging write was never caught in the act"
+            assert committed == []
+    killed = tmp_path / "killed"
+    # ... and, deterministically, in the middle of writing the staging folder: a real child process
+    # that SIGKILLs itself right after its second Parquet file is written (fault injection at the
+    # moment of our choosing; everything else is the real code).
+    dying = subprocess.Popen(
+        [sys.executable, "-c", KILL_AFTER_SECOND_PARQUET, str(big_bundle)],
+        env=_env(killed), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _, stderr = dying.communicate(timeout=300)
+    assert dying.returncode == -signal.SIGKILL, stderr
+    staged = list(Paths(killed).raw_staging.glob(f"*.{dying.pid}/*/*.parquet"))
+    assert len(staged) == 2, "the kill came mid-write: two files staged, the rest not"
+    assert _assert_only_complete_submissions(killed) == []
 
     retry = _run(killed, "ingest", str(big_bundle))
     assert retry.returncode == 0, retry.stderr
