@@ -79,15 +79,6 @@ class AlreadyCommitted(Exception):
     """Another run committed the same content first."""
 
 
-def discard_stale_staging(paths: Paths) -> None:
-    """Remove staging folders left by runs that were killed (never visible to dbt, but they take space)."""
-    if paths.raw_staging.exists():
-        for folder in paths.raw_staging.iterdir():
-            pid = folder.name.rsplit(".", 1)[-1]
-            if not pid.isdigit() or not Path(f"/proc/{pid}").exists():
-                shutil.rmtree(folder, ignore_errors=True)
-
-
 def committed_submissions(paths: Paths) -> list[str]:
     folder = paths.raw_submissions
     if not folder.exists():

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -215,7 +216,9 @@ def _split(
     record_type: str, table: pa.Table, codes_by_row: dict[int, list[str]], blocking: set[int]
 ) -> dict[str, pa.Table]:
     rows = table.num_rows
-    rejected_mask = pa.array([index in blocking for index in range(rows)] if blocking else [False] * rows)
+    rejected = np.zeros(rows, dtype=bool)
+    rejected[sorted(blocking)] = True
+    rejected_mask = pa.array(rejected)
     no_codes: list[str] = []
     finding_codes = pa.array([codes_by_row.get(index, no_codes) for index in range(rows)], pa.list_(pa.string()))
     status = pc.if_else(rejected_mask, REJECTED, ACCEPTED)

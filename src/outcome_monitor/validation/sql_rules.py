@@ -6,11 +6,12 @@ of its time there. This module translates each expectation of a suite into one S
 true for an unexpected row, and evaluates all of them in a single DuckDB pass over the Arrow table.
 
 The suite files stay the only definition of the rules. Only the expectation types and row
-conditions our suites use are translated; anything else raises ``Untranslatable`` so the caller
-falls back to Great Expectations rather than guess. ``tests/unit/test_sql_rules.py`` checks that
-both engines flag exactly the same rows for every suite. GX semantics mirrored here: missing values
-never fail a single-column expectation; pair expectations skip a row as ``ignore_row_if`` says; a
-pandas row condition ``a != "x"`` keeps rows where ``a`` is missing (NaN != "x" is true in pandas).
+conditions our suites use are translated; anything else raises ``Untranslatable`` rather than
+guess. ``tests/unit/test_sql_rules.py`` runs every shipped suite through both engines, so a suite
+that gains an untranslatable rule fails there, and both must flag exactly the same rows.
+GX semantics mirrored here: missing values never fail a single-column expectation; pair
+expectations skip a row as ``ignore_row_if`` says; a pandas row condition ``a != "x"`` keeps
+rows where ``a`` is missing (NaN != "x" is true in pandas).
 """
 
 from __future__ import annotations
