@@ -91,7 +91,7 @@ def normalise_as_of_date(as_of_date: dt.date | str | None) -> str | None:
         raise BuildError(f"as_of_date {as_of_date!r} is geen datum (JJJJ-MM-DD)") from exc
 
 
-def dbt_build_args(paths: Paths, as_of_date: dt.date | str | None = None) -> list[str]:
+def dbt_build_args(paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True) -> list[str]:
     """The arguments of the in-process ``dbt build``: project from the repo, state under build/."""
     dbt_dir = paths.build / "dbt"
     args = [
@@ -107,6 +107,9 @@ def dbt_build_args(paths: Paths, as_of_date: dt.date | str | None = None) -> lis
     as_of = normalise_as_of_date(as_of_date)
     if as_of is not None:
         args += ["--vars", json.dumps({"as_of_date": as_of})]
+    if not unit_tests:
+        # Unit tests check the SQL against fixed rows, not the data: CI runs them, an event's rebuild need not.
+        args += ["--exclude-resource-type", "unit_test"]
     return args
 
 
@@ -187,7 +190,7 @@ def _write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
 # --- the tasks ----------------------------------------------------------------------------------
 
 
-def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None) -> Path:
+def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True) -> Path:
     """``dbt build`` (seeds, models, dbt tests and unit tests) of the raw zone into a new file.
 
     Returns ``build/warehouse.next.duckdb``. A leftover from an earlier, failed run is deleted first,
@@ -207,7 +210,7 @@ def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None) -> Path:
     }
     with _environ(env):
         try:
-            result = dbtRunner().invoke(dbt_build_args(paths, as_of_date))
+            result = dbtRunner().invoke(dbt_build_args(paths, as_of_date, unit_tests))
         finally:
             _release_dbt_connections()
 
@@ -215,6 +218,13 @@ def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None) -> Path:
     for warning in dbt_failures(results, statuses=("warn",)):
         log.warning("dbt waarschuwing: %s", warning)
     if result.success:
+        from outcome_monitor.year_end.layout import YearEndError
+        from outcome_monitor.year_end.overlay import apply_closed_years
+
+        try:
+            apply_closed_years(db_path, paths)  # closed years' figures come from their snapshots
+        except YearEndError as error:
+            raise BuildError(f"jaarafsluiting: {error}") from error
         return db_path
     if result.exception is not None:
         raise BuildError(f"dbt build mislukt: {result.exception}") from result.exception

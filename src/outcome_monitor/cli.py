@@ -75,6 +75,27 @@ def _stop(args: argparse.Namespace) -> int:
     return stop_all()
 
 
+def _export_year(args: argparse.Namespace) -> int:
+    from outcome_monitor.year_end.export import ExportError, export_year, verify
+
+    if args.verify:
+        result = verify(Path(args.verify))
+        for problem in result.problems:
+            print(f"afwijking: {problem}", file=sys.stderr)
+        print(f"{args.verify}: {'klopt met het manifest' if result.ok else 'klopt NIET met het manifest'}")
+        return 0 if result.ok else 1
+    if args.year is None or not args.out:
+        print("geef een verslagjaar en --out MAP (of --verify MAP)", file=sys.stderr)
+        return 2
+    try:
+        result = export_year(args.year, Path(args.out), paths().published_warehouse, voorlopig=args.voorlopig)
+    except ExportError as error:
+        print(f"geen pakket gemaakt: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.summary(), ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="outcome-monitor", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,9 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     stop = commands.add_parser("stop", help="stop the servers `demo` started")
     stop.set_defaults(func=_stop)
 
+    export_year = commands.add_parser(
+        "export-year", help="the auditor's package of a verslagjaar (XLSX, CSV, manifest), or --verify one"
+    )
+    export_year.add_argument("year", type=int, nargs="?", help="verslagjaar, e.g. 2025")
+    export_year.add_argument("--out", help="new or empty folder for the package")
+    export_year.add_argument("--voorlopig", action="store_true", help="allow a year that is not closed (provisional)")
+    export_year.add_argument("--verify", metavar="DIR", help="check a package's files against its manifest.json")
+    export_year.set_defaults(func=_export_year)
+
     from outcome_monitor.service.commands import add_service_commands  # serve, tokens
 
     add_service_commands(commands)
+
+    from outcome_monitor.year_end.commands import add_year_end_commands  # close-year, reopen-year
+
+    add_year_end_commands(commands)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -24,7 +24,7 @@ def assets_of(condition) -> list:
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"ingest_submissions", "transform_publish"}
+    assert set(dagbag.dag_ids) == {"ingest_submissions", "transform_publish", "close_year"}
 
 
 def test_ingest_is_driven_by_the_inbox_watcher(dagbag):
@@ -61,7 +61,7 @@ def test_dag_files_import_no_heavy_libraries():
 
     probe = (
         "import runpy, sys\n"
-        f"for name in ('ingest_submissions', 'transform_publish'):\n"
+        f"for name in ('ingest_submissions', 'transform_publish', 'close_year'):\n"
         f"    runpy.run_path('{REPO_ROOT / 'dags'}/' + name + '.py')\n"
         "print(sorted(m for m in ('great_expectations', 'pandas', 'dbt', 'duckdb') if m in sys.modules))"
     )

@@ -46,6 +46,12 @@ def test_as_of_date_is_passed_to_dbt_as_an_iso_date(tmp_path):
     assert json.loads(args[args.index("--vars") + 1]) == {"as_of_date": "2026-01-15"}
 
 
+def test_event_rebuilds_can_leave_out_the_unit_tests_ci_runs(tmp_path):
+    assert "--exclude-resource-type" not in build.dbt_build_args(Paths(tmp_path))
+    args = build.dbt_build_args(Paths(tmp_path), unit_tests=False)
+    assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
