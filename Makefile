@@ -15,12 +15,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 # Let Python cache bytecode: without it every process recompiles Airflow, GX and Superset on import.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help setup demo stop test test-unit lint lock chromium postgresql
+.PHONY: help setup demo stop test test-unit lint lock chromium postgresql bench
 
 help:
 	@echo "make demo   set up, start Airflow and Superset, ingest the sample region, print the dashboard URL"
 	@echo "make stop   stop the servers started by make demo"
 	@echo "make test   set up and run the whole test suite"
+	@echo "make bench  BENCH_SCALE=region|large|national: pipeline against bare DuckDB -> bench/results.json"
 	@echo "make lock   re-resolve locks/*.txt from requirements/*.in (needs the registry; never in CI)"
 
 $(UV):
@@ -59,6 +60,12 @@ stop:
 # The PostgreSQL-backed suite (tests/postgres) must run here, never skip: hence REQUIRE_POSTGRES.
 test: setup chromium postgresql
 	OUTCOME_MONITOR_REQUIRE_POSTGRES=1 $(PIPELINE)/bin/python -m pytest -q -p no:cacheprovider
+
+BENCH_SCALE ?= region
+BENCH_ARGS ?=
+# Pipeline against bare DuckDB, then event latency and chart queries (BENCH_ARGS=--skip-latency leaves those out).
+bench: setup
+	$(PIPELINE)/bin/python -m outcome_monitor.bench.pipeline --scale $(BENCH_SCALE) --out bench/results.json $(BENCH_ARGS)
 
 test-unit: setup
 	$(PIPELINE)/bin/python -m pytest -q -p no:cacheprovider tests/unit

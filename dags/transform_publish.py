@@ -34,7 +34,7 @@ def transform_publish():
         from outcome_monitor.build import run_dbt
         from outcome_monitor.config import paths
 
-        return str(run_dbt(paths()))
+        return str(run_dbt(paths(), unit_tests=False))
 
     @task
     def check_marts(database: str) -> str:
