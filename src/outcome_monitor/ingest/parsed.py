@@ -1,9 +1,11 @@
 """One parsed submission, whatever its format: per record type an Arrow table with the raw-zone
 columns plus the client's BSN in clear (pseudonymised before anything is written).
 
-XML messages arrive as row dicts (a message holds a few thousand lines at most); CSV/XLSX/JSON
-arrive as columns from the tabular parser and stay columns, so a million-line CSV never becomes a
-million dicts. Cells the tabular parser refused travel as ``problems`` by row position.
+Every part becomes an Arrow table as it arrives: CSV/XLSX/JSON as columns from the tabular parser,
+each XML message as its columns (or row dicts), so a million-line file never becomes a million
+dicts and a bundle of messages holds only Arrow tables between messages. Message tables follow
+the tabular ones, in arrival order. Cells the tabular parser refused travel as ``problems`` by row
+position.
 """
 
 from __future__ import annotations
@@ -29,38 +31,38 @@ def parsed_schema(record_type: str) -> pa.Schema:
 
 @dataclass
 class ParsedSubmission:
-    """Rows per record type, collected part by part, then assembled into one table each."""
+    """Tables per record type, collected part by part, then assembled into one table each."""
 
-    _rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     _tables: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
+    _message_tables: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
     _problems: dict[str, list[tuple[int, dict[int, list[dict]]]]] = field(default_factory=lambda: defaultdict(list))
 
     def add_rows(self, record_type: str, rows: list[dict[str, Any]]) -> None:
-        self._rows[record_type].extend(rows)
+        if rows:
+            self._message_tables[record_type].append(_table_from_rows(record_type, rows))
+
+    def add_message(self, record_type: str, columns: dict[str, Any], length: int) -> None:
+        """One message's rows as columns (`length` rows); keys the schema does not know are left out."""
+        if length:
+            self._message_tables[record_type].append(_table_from_columns(record_type, columns, length))
 
     def add_columns(
-        self, record_type: str, columns: dict[str, list[Any]], problems: dict[int, list[dict]] | None = None
+        self, record_type: str, columns: dict[str, Any], problems: dict[int, list[dict]] | None = None
     ) -> None:
-        schema = parsed_schema(record_type)
-        length = len(columns["line_number"])
-        arrays = [
-            pa.array(columns[f.name], f.type) if f.name in columns else pa.nulls(length, f.type) for f in schema
-        ]
-        self._tables[record_type].append(pa.Table.from_arrays(arrays, schema=schema))
+        self._tables[record_type].append(_table_from_columns(record_type, columns, len(columns["line_number"])))
         if problems:
             self._problems[record_type].append((len(self._tables[record_type]) - 1, problems))
 
     def assemble(self) -> dict[str, tuple[pa.Table, dict[int, list[dict]]]]:
-        """Per record type: one table (column parts first, then XML rows) and its cell problems by row."""
+        """Per record type: one table (column parts first, then XML messages) and its cell problems by row."""
         assembled = {}
-        for record_type in sorted(set(self._rows) | set(self._tables)):
+        for record_type in sorted(set(self._tables) | set(self._message_tables)):
             parts = list(self._tables.get(record_type, []))
             offsets, position = [], 0
             for part in parts:
                 offsets.append(position)
                 position += part.num_rows
-            if self._rows.get(record_type):
-                parts.append(_table_from_rows(record_type, self._rows[record_type]))
+            parts += self._message_tables.get(record_type, [])
             problems = {
                 offsets[part] + index: found
                 for part, by_row in self._problems.get(record_type, [])
@@ -68,6 +70,18 @@ class ParsedSubmission:
             }
             assembled[record_type] = (pa.concat_tables(parts), problems)
         return assembled
+
+
+def _table_from_columns(record_type: str, columns: dict[str, Any], length: int) -> pa.Table:
+    schema = parsed_schema(record_type)
+    arrays = [_typed(columns[f.name], f.type) if f.name in columns else pa.nulls(length, f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _typed(values: list[Any] | pa.Array | pa.ChunkedArray, type_: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(type_) if isinstance(values, pa.Array) else pa.array(values, type_)
 
 
 def _table_from_rows(record_type: str, rows: list[dict[str, Any]]) -> pa.Table:

@@ -88,7 +88,7 @@ def ingest_file(
         file_name = upload["original_name"]  # the service's inbox name: report the provider's own
     if not from_archive:
         with timings.step("archive"):
-                archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
+            archive_file(path, paths, file_name, received_at, submitted_by=submitted_by, sha256=sha256)
     base = {
         "submission_id": submission_id,
         "file_name": file_name,
@@ -177,12 +177,16 @@ def _parse(path: Path, file_name: str, submission_id: str):
             try:
                 if is_tabular(member.name):
                     table = parse_tabular(member.data, member.name, submission_id=submission_id)
-                    for record_type, columns in table.columns_by_type.items():
+                    for record_type, columns in table.arrays_by_type.items():
                         parsed.add_columns(record_type, columns, table.problems_by_type.get(record_type))
                     senders.add(table.sender or "")
                 else:
                     message = parse_message(member.data)
-                    parsed.add_rows(message.message_type.record_type, _provenance(message, member.name, submission_id))
+                    parsed.add_message(
+                        message.message_type.record_type,
+                        _provenance(message, member.name, submission_id),
+                        message.row_count,
+                    )
                     senders.add(message.header["afzender"] or "")
             except MessageRejected as problem:
                 file_findings.append(_file_finding(problem, member.name))
@@ -219,12 +223,20 @@ def _split(
     rejected = np.zeros(rows, dtype=bool)
     rejected[sorted(blocking)] = True
     rejected_mask = pa.array(rejected)
-    no_codes: list[str] = []
-    finding_codes = pa.array([codes_by_row.get(index, no_codes) for index in range(rows)], pa.list_(pa.string()))
     status = pc.if_else(rejected_mask, REJECTED, ACCEPTED)
-    complete = table.append_column("status", status).append_column("finding_codes", finding_codes)
-    complete = complete.select(SCHEMAS[record_type].names).cast(SCHEMAS[record_type])
+    complete = table.append_column("status", status).append_column("finding_codes", _finding_codes(rows, codes_by_row))
+    # One chunk per column: the Parquet file comes out the same however the rows were parsed.
+    complete = complete.select(SCHEMAS[record_type].names).cast(SCHEMAS[record_type]).combine_chunks()
     return {"accepted": complete.filter(pc.invert(rejected_mask)), "rejected": complete.filter(rejected_mask)}
+
+
+def _finding_codes(rows: int, codes_by_row: dict[int, list[str]]) -> pa.ListArray:
+    """Each row's codes as a list (empty for most rows), built from offsets rather than a list per row."""
+    with_codes = sorted(codes_by_row)
+    lengths = np.zeros(rows + 1, dtype=np.int32)
+    lengths[np.array(with_codes, dtype=np.int64) + 1] = [len(codes_by_row[index]) for index in with_codes]
+    codes = pa.array([code for index in with_codes for code in codes_by_row[index]], pa.string())
+    return pa.ListArray.from_arrays(pa.array(np.cumsum(lengths, dtype=np.int32)), codes)
 
 
 def _collect_findings(
@@ -238,8 +250,8 @@ def _collect_findings(
     if not codes_by_row:
         return
     indices = sorted(codes_by_row)
-    wanted = [name for name in ("member_name", "line_number", "referentienummer", "toewijzingnummer")
-              if name in table.column_names]
+    references = ("member_name", "line_number", "referentienummer", "toewijzingnummer")
+    wanted = [name for name in references if name in table.column_names]
     rows = table.select(wanted).take(pa.array(indices)).to_pylist()
     for index, row in zip(indices, rows, strict=True):
         for code in codes_by_row[index]:
@@ -290,25 +302,25 @@ def _upload_record(paths: Paths, submission_id: str) -> dict[str, Any]:
     return json.loads(record.read_text(encoding="utf-8"))
 
 
-def _provenance(parsed, member_name: str, submission_id: str) -> list[dict[str, Any]]:
+def _provenance(parsed, member_name: str, submission_id: str) -> dict[str, Any]:
+    """A message's columns plus where each row came from: the same values on every row, and its line."""
     message_type, header = parsed.message_type, parsed.header
     from_municipality = message_type.record_type == "toewijzing"
     gemeente = header["afzender"] if from_municipality else header["ontvanger"]
     aanbieder = header["ontvanger"] if from_municipality else header["afzender"]
-    return [
-        {
-            "submission_id": submission_id,
-            "member_name": member_name,
-            "message_id": header["message_id"],
-            "line_number": number,
-            "domein": message_type.domein,
-            "berichtcode": message_type.berichtcode,
-            "gemeente_code": gemeente,
-            "aanbieder_agb": aanbieder,
-            **record,
-        }
-        for number, record in enumerate(parsed.records, start=1)
-    ]
+    count = parsed.row_count
+    same = {
+        "submission_id": submission_id,
+        "member_name": member_name,
+        "message_id": header["message_id"],
+        "domein": message_type.domein,
+        "berichtcode": message_type.berichtcode,
+        "gemeente_code": gemeente,
+        "aanbieder_agb": aanbieder,
+    }
+    columns: dict[str, Any] = {key: pa.repeat(pa.scalar(value, pa.string()), count) for key, value in same.items()}
+    columns["line_number"] = pa.array(range(1, count + 1), pa.int64())
+    return {**columns, **parsed.columns}
 
 
 def _row_reference(row: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,10 @@ from itertools import repeat
 from pathlib import PurePath
 from typing import Any
 
-from outcome_monitor.ingest.cells import ColumnReader, Problem, empty_problem, problem, shown
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from outcome_monitor.ingest.cells import ARROW_TYPES, ColumnReader, Problem, empty_problem, problem, shown
 from outcome_monitor.ingest.kinds import WILDCARD, HeaderMatch, Kind
 from outcome_monitor.ingest.rejection import MessageRejected
 from outcome_monitor.ingest.tabular_formats import Batch, TabularLimits, read_csv, read_json, read_xlsx
@@ -73,22 +76,31 @@ class TabularParse:
     berichtcode: str  # CSV, XLSX or JSON
     sender_role: str  # 'aanbieder' or 'gemeente'
     sender: str | None  # the one AGB code or gemeente code in the file's sender column
-    columns_by_type: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    # Per record type and key: a list of values, or an Arrow array (the CSV fast path); see columns_by_type.
+    arrays_by_type: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems_by_type: dict[str, dict[int, list[Problem]]] = field(default_factory=dict)
 
     @property
     def record_types(self) -> tuple[str, ...]:
-        return tuple(self.columns_by_type)
+        return tuple(self.arrays_by_type)
 
     @property
     def row_count(self) -> int:
-        return sum(len(columns["line_number"]) for columns in self.columns_by_type.values())
+        return sum(len(columns["line_number"]) for columns in self.arrays_by_type.values())
+
+    @cached_property
+    def columns_by_type(self) -> dict[str, dict[str, list[Any]]]:
+        """Per record type and key, the values as a Python list."""
+        return {
+            record_type: {key: _as_list(values) for key, values in columns.items()}
+            for record_type, columns in self.arrays_by_type.items()
+        }
 
     @cached_property
     def rows_by_type(self) -> dict[str, list[dict[str, Any]]]:
         """One dict per row, in file order (built on first use: about as costly as the parse itself)."""
         with _collector_paused():
-            return {record_type: self._rows(record_type) for record_type in self.columns_by_type}
+            return {record_type: self._rows(record_type) for record_type in self.arrays_by_type}
 
     def _rows(self, record_type: str) -> list[dict[str, Any]]:
         columns = self.columns_by_type[record_type]
@@ -97,6 +109,17 @@ class TabularParse:
         for index, problems in self.problems_by_type.get(record_type, {}).items():
             rows[index]["_problems"] = [dict(problem) for problem in problems]
         return rows
+
+
+def _as_list(values: Any) -> list[Any]:
+    return values if isinstance(values, list) else values.to_pylist()
+
+
+def _joined(values: list[Any]) -> Any:
+    """The collected values of one key: the list itself, or its Arrow chunks as one array."""
+    if values and all(isinstance(chunk, pa.Array) for chunk in values):
+        return pa.concat_arrays(values) if len(values) > 1 else values[0]
+    return values
 
 
 def tabular_format(file_name: str) -> str | None:
@@ -181,26 +204,31 @@ class _Collector:
         if "domein" not in self.keys:  # clientervaring: follows from wet
             self.keys.append("domein")
         self.all_keys = (*self.keys, *_CONSTANT_KEYS, "line_number")
-        self.columns_by_type: dict[str, dict[str, list[Any]]] = {}
+        self.columns_by_type: dict[str, dict[str, list[Any]]] = {}  # values, or Arrow chunks
+        self.row_counts: dict[str, int] = {}
         self.problems_by_type: dict[str, dict[int, list[Problem]]] = {}
         self.senders: set[str] = set()
 
     def add(self, batch: Batch) -> None:
         count = len(batch.lines)
-        values: dict[str, list[Any]] = {}
+        arrow = isinstance(batch.lines, pa.Array)
+        values: dict[str, Any] = {}
         problems: dict[int, dict[str, Problem]] = defaultdict(dict)
         column_at = {}
         for reader, position in self.readers:
             column = reader.column
             if position is None:  # an optional column the file leaves out
-                values[column.key] = [column.default] * count
+                if arrow:
+                    values[column.key] = pa.repeat(pa.scalar(column.default, ARROW_TYPES[column.type]), count)
+                else:
+                    values[column.key] = [column.default] * count
                 continue
             column_at[position] = column
-            converted, refused = reader.read(batch.columns[position])
+            converted, refused = (reader.read_arrow if arrow else reader.read)(batch.columns[position])
             values[column.key] = converted
             for index, found in refused.items():
                 problems[index][column.name] = found
-        for index, cells in batch.refused.items():
+        for index, cells in batch.refused.items():  # never on the Arrow path: only XLSX and JSON refuse cells
             for position, reason in cells:
                 if position in column_at:
                     column = column_at[position]
@@ -217,25 +245,37 @@ class _Collector:
                     "value": shown(text),
                     "message": f"{name} heeft geen kolomnaam in de kopregel, maar wel een waarde.",
                 }
-        record_types = self._kind_rules(values, problems)
+        record_types = self._kind_rules(values, problems, arrow)
         self._note_senders(values)
-        values.update(zip(_CONSTANT_KEYS, ([value] * count for value in self.constants), strict=True))
+        if arrow:
+            values.update(
+                (key, pa.repeat(pa.scalar(value, pa.string()), count))
+                for key, value in zip(_CONSTANT_KEYS, self.constants, strict=True)
+            )
+        else:
+            values.update(zip(_CONSTANT_KEYS, ([value] * count for value in self.constants), strict=True))
         values["line_number"] = batch.lines
         if isinstance(record_types, str):
             self._collect(record_types, values, problems)
             return
         for record_type in dict.fromkeys(record_types):
             chosen = [index for index, found in enumerate(record_types) if found == record_type]
-            self._collect(
-                record_type, {key: [column[i] for i in chosen] for key, column in values.items()}, problems, chosen
-            )
+            picked = {
+                key: column.take(pa.array(chosen, pa.int64())) if arrow else [column[i] for i in chosen]
+                for key, column in values.items()
+            }
+            self._collect(record_type, picked, problems, chosen)
 
     def _collect(self, record_type: str, values, problems, positions: list[int] | None = None) -> None:
         """Append a batch's columns for one record type; `positions`: its rows' places in the batch, if chosen."""
         columns = self.columns_by_type.setdefault(record_type, {key: [] for key in self.all_keys})
-        offset = len(columns["line_number"])
+        offset = self.row_counts.get(record_type, 0)
+        self.row_counts[record_type] = offset + len(values["line_number"])
         for key in self.all_keys:
-            columns[key].extend(values[key])
+            if isinstance(values[key], list):
+                columns[key].extend(values[key])
+            else:
+                columns[key].append(values[key])  # an Arrow chunk
         kept = self.problems_by_type.setdefault(record_type, {})
         if positions is None:
             kept.update((offset + index, list(found.values())) for index, found in sorted(problems.items()))
@@ -244,19 +284,20 @@ class _Collector:
             if batch_index in problems:
                 kept[offset + new_index] = list(problems[batch_index].values())
 
-    def _kind_rules(self, values: dict[str, list[Any]], problems) -> str | list[str]:
+    def _kind_rules(self, values: dict[str, Any], problems, arrow: bool) -> str | list[str]:
         """What one column means for another: the record type of a levering row, the domein of a survey."""
         kind = self.kind
         if kind.name == "clientervaring":
-            values["domein"] = [_DOMEIN_BY_WET.get(wet) for wet in values["wet"]]
+            domein = [_DOMEIN_BY_WET.get(wet) for wet in _as_list(values["wet"])]
+            values["domein"] = pa.array(domein, pa.string()) if arrow else domein
         if kind.record_type_by is None:
             return kind.record_types[0]
         # levering: soort picks start_zorg or stop_zorg; a stop needs an end date and a reason, a start has neither.
         by_column, mapping = kind.record_type_by
         record_type_of = dict(mapping)
-        ends = values["einddatum"], values["reden_beeindiging"]
+        ends = _as_list(values["einddatum"]), _as_list(values["reden_beeindiging"])
         record_types = []
-        for index, soort in enumerate(values[by_column]):
+        for index, soort in enumerate(_as_list(values[by_column])):
             end_values = [
                 (name, column[index]) for name, column in zip(("einddatum", "reden_beeindiging"), ends, strict=True)
             ]
@@ -283,7 +324,9 @@ class _Collector:
     def _note_senders(self, values: dict[str, list[Any]]) -> None:
         column = self.kind.sender_column
         if column in self.match.positions:
-            self.senders.update(value for value in set(values[column]) if value and value != WILDCARD)
+            found = values[column]
+            distinct = set(found) if isinstance(found, list) else pc.unique(found).to_pylist()
+            self.senders.update(value for value in distinct if value and value != WILDCARD)
 
     def result(self) -> TabularParse:
         if len(self.senders) > 1:
@@ -299,6 +342,9 @@ class _Collector:
             berichtcode=self.constants[3],
             sender_role=self.kind.sender_role,
             sender=next(iter(self.senders), None),
-            columns_by_type=self.columns_by_type,
+            arrays_by_type={
+                record_type: {key: _joined(values) for key, values in columns.items()}
+                for record_type, columns in self.columns_by_type.items()
+            },
             problems_by_type=self.problems_by_type,
         )

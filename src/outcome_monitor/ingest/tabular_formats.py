@@ -33,8 +33,10 @@ class TabularLimits:
 
 @dataclass
 class Batch:
-    lines: list[int]  # the line number a provider sees (CSV line, Excel row, JSON position), per row
-    columns: list[Sequence[str] | None]  # per header position the cell texts; None for unnamed positions
+    # The line number a provider sees (CSV line, Excel row, JSON position), per row: a list, or an Arrow
+    # array when the columns are Arrow text arrays (the CSV fast path).
+    lines: Any
+    columns: list[Any]  # per header position the cell texts (a sequence or Arrow array); None for unnamed ones
     # Cells the reader refuses: row index -> [(header position, reason)]
     refused: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     # Values without a column (under an empty header cell, or right of the last one): row index -> [(pos, text)]
@@ -152,6 +154,7 @@ def _arrow_table(utf8: bytes, separator: str, header_lines: int, width: int):
 
 
 def _arrow_batches(table, header_lines: int, match: HeaderMatch) -> Iterator[Batch]:
+    """The whole table as one batch of Arrow columns: converted in Arrow, never a list per cell."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -164,21 +167,22 @@ def _arrow_batches(table, header_lines: int, match: HeaderMatch) -> Iterator[Bat
     if pc.all(keep).as_py():
         line_numbers = pa.array(range(first_line, first_line + table.num_rows), pa.int64())
     else:
-        line_numbers = pc.add(pc.indices_nonzero(keep), first_line)
+        line_numbers = pc.add(pc.indices_nonzero(keep).cast(pa.int64()), first_line)
         table = table.filter(keep)
+    if table.num_rows == 0:
+        return
     named = set(match.positions.values())
-    unnamed = [position for position in range(match.width) if position not in named]
-    for offset in range(0, table.num_rows, BATCH_ROWS):
-        part = table.slice(offset, BATCH_ROWS)
-        columns = [part.column(pos).to_pylist() if pos in named else None for pos in range(match.width)]
-        strays: dict[int, list[tuple[int, str]]] = {}
-        for position in unnamed:
-            texts = pc.utf8_trim_whitespace(part.column(position))
-            if pc.any(pc.greater(pc.utf8_length(texts), 0)).as_py():
-                for index, text in enumerate(texts.to_pylist()):
-                    if text:
-                        strays.setdefault(index, []).append((position, text))
-        yield Batch(line_numbers.slice(offset, BATCH_ROWS).to_pylist(), columns, {}, strays)
+    columns = [table.column(pos).combine_chunks() if pos in named else None for pos in range(match.width)]
+    strays: dict[int, list[tuple[int, str]]] = {}
+    for position in range(match.width):
+        if position in named:
+            continue
+        texts = pc.utf8_trim_whitespace(table.column(position))
+        if pc.any(pc.greater(pc.utf8_length(texts), 0)).as_py():
+            for index, text in enumerate(texts.to_pylist()):
+                if text:
+                    strays.setdefault(index, []).append((position, text))
+    yield Batch(line_numbers, columns, {}, strays)
 
 
 def _csv_batches(reader, header_lines: int, match: HeaderMatch) -> Iterator[Batch]:

@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from outcome_monitor.validation.gx_runner import ExpectationOutcome
 
@@ -82,8 +83,19 @@ def unexpected_predicate(expectation: dict[str, Any]) -> str:
     """SQL that is true for a row the expectation counts as unexpected."""
     kind, kwargs = expectation["type"], expectation["kwargs"]
     unknown = set(kwargs) - {
-        "column", "value_set", "regex", "min_value", "max_value", "strict_min", "strict_max",
-        "column_A", "column_B", "or_equal", "ignore_row_if", "row_condition", "condition_parser",
+        "column",
+        "value_set",
+        "regex",
+        "min_value",
+        "max_value",
+        "strict_min",
+        "strict_max",
+        "column_A",
+        "column_B",
+        "or_equal",
+        "ignore_row_if",
+        "row_condition",
+        "condition_parser",
     }
     if unknown or kwargs.get("mostly") is not None:
         raise Untranslatable(f"{kind} with {sorted(unknown)}")
@@ -123,13 +135,18 @@ def validate_table(table: pa.Table, suite: dict[str, Any]) -> list[ExpectationOu
     if not predicates:
         return []
     rows = table.append_column(ROW, pa.array(range(table.num_rows), pa.int64()))
-    selects = ", ".join(f"list({ROW} order by {ROW}) filter (where {p}) as e{i}" for i, p in enumerate(predicates))
+    # Only the rows that break a rule come back, with one flag per rule. In a WHERE clause DuckDB turns a
+    # long IN list (the gemeente code list) into a hash look-up; as an aggregate's FILTER it tests each value.
+    flags = ", ".join(f"({p}) as e{i}" for i, p in enumerate(predicates))
+    any_broken = " or ".join(f"({p})" for p in predicates)
     con = duckdb.connect(config={"enable_external_access": False})
     try:
         con.register("rows", rows)
-        failed_lists = con.execute(f"select {selects} from rows").fetchone()
+        broken = con.sql(f"select {ROW}, {flags} from rows where {any_broken} order by {ROW}").to_arrow_table()
     finally:
         con.close()
+    row_numbers = broken.column(ROW)
+    failed_lists = [pc.filter(row_numbers, broken.column(f"e{i}")).to_pylist() for i in range(len(predicates))]
     outcomes = []
     for expectation, failed in zip(suite["expectations"], failed_lists, strict=True):
         meta = expectation.get("meta", {})
