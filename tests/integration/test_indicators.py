@@ -13,13 +13,13 @@ Where the two shapes differ by design (see fct_indicator.yml):
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from datetime import date
 
 import duckdb
 import pytest
+from fixtures_sample import published_sample
 from test_suppression import assert_no_client_identifiers
 
 pytestmark = pytest.mark.integration
@@ -31,22 +31,8 @@ SCALE = 0.25
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory):
     """(published warehouse, ground truth) of a generated region ingested and built without Airflow."""
-    from outcome_monitor.build import build_and_publish
-    from outcome_monitor.config import Paths
-    from outcome_monitor.generate import generate
-    from outcome_monitor.ingest import ingest_file
-
-    region = tmp_path_factory.mktemp("region")
-    home = tmp_path_factory.mktemp("home")
-    generate(region, seed=7, scale=SCALE, start=date(2025, 1, 1), end=date(2026, 6, 30))
-    paths = Paths(home)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OUTCOME_MONITOR_HOME", str(home))
-        for submission in sorted((region / "submissions").iterdir()):
-            ingest_file(submission, paths)
-        build_and_publish(paths, as_of_date=AS_OF)
-    truth = json.loads((region / "ground_truth.json").read_text(encoding="utf-8"))
-    return paths.published_warehouse, truth
+    warehouse, truth = published_sample(tmp_path_factory, scale=SCALE, as_of=AS_OF)
+    return warehouse, truth
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ independently of dbt. The peildatum 2026-02-15 lies inside the declaration term 
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
+from fixtures_sample import published_sample
 
 pytestmark = pytest.mark.integration
 
@@ -38,22 +38,8 @@ CAUSES_OF_REJECTIONS = {"afgewezen declaraties", "gedeclareerd boven toegewezen 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory):
     """(published warehouse, ground truth) of a generated region ingested and built without Airflow."""
-    from outcome_monitor.build import build_and_publish
-    from outcome_monitor.config import Paths
-    from outcome_monitor.generate import generate
-    from outcome_monitor.ingest import ingest_file
-
-    region = tmp_path_factory.mktemp("region")
-    home = tmp_path_factory.mktemp("home")
-    generate(region, seed=7, scale=SCALE, start=date(2025, 1, 1), end=date(2026, 6, 30))
-    paths = Paths(home)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OUTCOME_MONITOR_HOME", str(home))
-        for submission in sorted((region / "submissions").iterdir()):
-            ingest_file(submission, paths)
-        build_and_publish(paths, as_of_date=AS_OF)
-    truth = json.loads((region / "ground_truth.json").read_text(encoding="utf-8"))
-    return paths.published_warehouse, truth["expected"]
+    warehouse, truth = published_sample(tmp_path_factory, scale=SCALE, as_of=AS_OF)
+    return warehouse, truth["expected"]
 
 
 @pytest.fixture(scope="module")
