@@ -90,6 +90,11 @@ class Paths:
         return self.raw / "_staging"
 
     @property
+    def exports(self) -> Path:
+        """The auditor's packages: ``<verslagjaar>/<name>/`` (year_end.package_store), read by Superset."""
+        return self.home / "exports"
+
+    @property
     def uploads(self) -> Path:
         """Who submitted what through the submission service (JSON per submission id)."""
         return self.home / "uploads"

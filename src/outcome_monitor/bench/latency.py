@@ -224,8 +224,13 @@ def drop_report(
     declaration: MonthlyDeclaration, seen: dict[str, Any], marks: dict[str, float], dbt: dict[str, Any], paths: Paths
 ) -> dict[str, Any]:
     t0 = seen["dropped"]
+    # A polled mark is late by up to one poll round (which, under load, can outlast the watcher's own
+    # announcement): the claim cannot have come after the announcement Airflow recorded.
+    claimed = seen.get("claimed")
+    if claimed is not None and marks.get("announced") is not None:
+        claimed = min(claimed, marks["announced"])
     stages = {
-        "detected": _seconds(marks.get("announced", seen.get("claimed")), t0),
+        "detected": _seconds(marks.get("announced", claimed), t0),
         "ingested": _seconds(seen.get("ingested"), t0),
         "built": _seconds(marks.get("dbt_build_end"), t0),
         "checked": _seconds(marks.get("check_marts_end"), t0),
@@ -234,8 +239,8 @@ def drop_report(
     }
     # Where the time goes, step by step (Airflow's own timestamps where it has them).
     steps = {
-        "watcher_claim": _seconds(seen.get("claimed"), t0),
-        "watcher_announce": _seconds(marks.get("announced"), seen.get("claimed")),
+        "watcher_claim": _seconds(claimed, t0),
+        "watcher_announce": _seconds(marks.get("announced"), claimed),
         "ingest_scheduling": _seconds(marks.get("ingest_start"), marks.get("announced")),
         "ingest_task": _seconds(marks.get("ingest_end"), marks.get("ingest_start")),
         "transform_scheduling": _seconds(marks.get("dbt_build_start"), marks.get("ingest_end")),
