@@ -68,8 +68,13 @@ class MartCheck:
 # --- small helpers (pure, unit-tested) ---------------------------------------------------------
 
 
-def next_warehouse_path(paths: Paths) -> Path:
-    return paths.build / NEXT_WAREHOUSE_NAME
+def build_dir(paths: Paths, workspace: str | None = None) -> Path:
+    """Where a build writes: ``build/`` or, for a caller that may run beside the transform, ``build/<workspace>/``."""
+    return paths.build / workspace if workspace else paths.build
+
+
+def next_warehouse_path(paths: Paths, workspace: str | None = None) -> Path:
+    return build_dir(paths, workspace) / NEXT_WAREHOUSE_NAME
 
 
 def wal_path(db_path: Path) -> Path:
@@ -91,9 +96,11 @@ def normalise_as_of_date(as_of_date: dt.date | str | None) -> str | None:
         raise BuildError(f"as_of_date {as_of_date!r} is geen datum (JJJJ-MM-DD)") from exc
 
 
-def dbt_build_args(paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True) -> list[str]:
+def dbt_build_args(
+    paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True, workspace: str | None = None
+) -> list[str]:
     """The arguments of the in-process ``dbt build``: project from the repo, state under build/."""
-    dbt_dir = paths.build / "dbt"
+    dbt_dir = build_dir(paths, workspace) / "dbt"
     args = [
         "build",
         "--project-dir", str(DBT_PROJECT_DIR),
@@ -190,16 +197,20 @@ def _write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
 # --- the tasks ----------------------------------------------------------------------------------
 
 
-def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True) -> Path:
+def run_dbt(
+    paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: bool = True, workspace: str | None = None
+) -> Path:
     """``dbt build`` (seeds, models, dbt tests and unit tests) of the raw zone into a new file.
 
-    Returns ``build/warehouse.next.duckdb``. A leftover from an earlier, failed run is deleted first,
-    so a retry starts clean. Raises BuildError naming each failing node and dbt's message.
+    Returns ``build/warehouse.next.duckdb`` (``build/<workspace>/...`` if given: the year close builds
+    there, so it never shares a file with a transform run beside it). A leftover from an earlier,
+    failed run is deleted first, so a retry starts clean. Raises BuildError naming each failing node
+    and dbt's message.
     """
     from dbt.cli.main import dbtRunner
 
     ensure_schema_files(paths)
-    db_path = next_warehouse_path(paths)
+    db_path = next_warehouse_path(paths, workspace)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     _remove_database(db_path)
 
@@ -210,7 +221,7 @@ def run_dbt(paths: Paths, as_of_date: dt.date | str | None = None, unit_tests: b
     }
     with _environ(env):
         try:
-            result = dbtRunner().invoke(dbt_build_args(paths, as_of_date, unit_tests))
+            result = dbtRunner().invoke(dbt_build_args(paths, as_of_date, unit_tests, workspace))
         finally:
             _release_dbt_connections()
 
@@ -320,22 +331,32 @@ def publish(db_path: Path | str, paths: Paths) -> Path:
     if wal_path(db_path).exists():
         raise BuildError(f"{wal_path(db_path).name} staat nog naast {db_path.name}: build niet netjes afgesloten")
 
-    info = {
-        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        **describe_warehouse(db_path),
-    }
-    target = paths.published_warehouse
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = db_path
-    if db_path.stat().st_dev != target.parent.stat().st_dev:
-        # os.replace is only atomic within one file system: copy next to the target first.
-        source = target.with_name(target.name + ".incoming")
-        shutil.copyfile(db_path, source)
-    _fsync(source)
-    os.replace(source, target)
-    if source != db_path:
-        db_path.unlink()
-    _write_json_atomically(paths.published / BUILD_INFO_NAME, info)
+    from outcome_monitor.year_end.layout import YearEndError, YearEndLayout
+    from outcome_monitor.year_end.overlay import apply_closed_years
+
+    # Under the year-end lock, so a close or reopen cannot slip between the overlay and the swap.
+    with YearEndLayout.of(paths).lock():
+        try:
+            # Again, cheaply: a year closed while this build ran must not be published as open.
+            apply_closed_years(db_path, paths)
+        except YearEndError as error:
+            raise BuildError(f"jaarafsluiting: {error}") from error
+        info = {
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            **describe_warehouse(db_path),
+        }
+        target = paths.published_warehouse
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = db_path
+        if db_path.stat().st_dev != target.parent.stat().st_dev:
+            # os.replace is only atomic within one file system: copy next to the target first.
+            source = target.with_name(target.name + ".incoming")
+            shutil.copyfile(db_path, source)
+        _fsync(source)
+        os.replace(source, target)
+        if source != db_path:
+            db_path.unlink()
+        _write_json_atomically(paths.published / BUILD_INFO_NAME, info)
     return target
 
 

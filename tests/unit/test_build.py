@@ -158,10 +158,25 @@ def test_publish_replaces_the_published_file_and_records_the_build(tmp_path):
     with duckdb.connect(str(paths.published_warehouse), read_only=True) as con:
         assert con.execute("select count(*) from fct_declaration_line").fetchone() == (3,)
     info = json.loads((paths.published / "build.json").read_text(encoding="utf-8"))
-    assert info["row_counts"] == {"fct_declaration_line": 3, "fct_submission": 1, "rpt_build_info": 1}
+    # The year-end status tables come with every published warehouse (no year closed here: empty).
+    assert info["row_counts"] == {
+        "fct_declaration_line": 3,
+        "fct_submission": 1,
+        "rpt_build_info": 1,
+        "rpt_controller__jaarstatus": 0,
+        "rpt_controller__wijzigingen_na_afsluiting": 0,
+    }
     assert info["submissions"] == ["S1"]
     assert info["as_of_date"] == "2026-01-15"
     assert not list(paths.published.glob("*.tmp"))
+
+
+def test_a_workspace_builds_beside_the_default_build(tmp_path):
+    paths = Paths(tmp_path)
+    assert build.next_warehouse_path(paths, "close") == tmp_path / "build" / "close" / "warehouse.next.duckdb"
+    args = build.dbt_build_args(paths, workspace="close")
+    assert args[args.index("--target-path") + 1] == str(tmp_path / "build" / "close" / "dbt" / "target")
+    assert args[args.index("--log-path") + 1] == str(tmp_path / "build" / "close" / "dbt" / "logs")
 
 
 def test_publish_refuses_a_database_with_a_wal_beside_it(tmp_path):

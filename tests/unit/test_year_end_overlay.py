@@ -201,3 +201,54 @@ def test_a_model_changed_after_the_close_keeps_the_frozen_figures(paths, tmp_pat
     # A table dropped since the close keeps its frozen rows; one made since has none for the closed year.
     assert rows(rebuilt, "rpt_controller__bevindingen", 2025) == frozen["rpt_controller__bevindingen"]
     assert all_rows(rebuilt, "rpt_controller__nieuw") == [(2024, 2)]
+
+
+def test_a_build_made_before_a_close_is_published_with_the_year_closed(paths, tmp_path):
+    # A transform run built while the year was open; a controller closed the year before it published.
+    from outcome_monitor.build import publish
+
+    built = write_warehouse(paths.build / "warehouse.next.duckdb", LATE_RECONCILIATIE)
+    with duckdb.connect(str(built)) as con:  # what publish records in build.json
+        con.execute("create table rpt_build_info as select date '2026-03-01' as as_of_date, 'i' as dbt_invocation_id")
+    apply_closed_years(built, paths)
+    closing = write_warehouse(tmp_path / "closing.duckdb")
+    apply_closed_years(closing, paths)
+    frozen = rows(closing, RECON, 2025)
+    snapshot_id = closed_2025(paths, closing)
+
+    published = publish(built, paths)
+
+    (status_2025,) = [row for row in all_rows(published, STATUS) if row[0] == 2025]
+    assert status_2025[:3] == (2025, "afgesloten", snapshot_id)
+    assert rows(published, RECON, 2025) == frozen
+    assert [row[5:8] for row in all_rows(published, CHANGES)] == [
+        ("geaccepteerd_bedrag_cents", 280_000, 310_000),
+        ("gedeclareerd_bedrag_cents", 280_000, 310_000),
+    ]
+
+
+def test_the_year_end_lock_nests_in_one_process_and_excludes_others(paths):
+    import subprocess
+    import sys
+    import threading
+
+    layout = YearEndLayout.of(paths)
+    probe = (
+        "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR)\n"
+        "try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "except BlockingIOError: sys.exit(3)\n"
+    )
+    outcome = {}
+
+    def nested() -> None:
+        with layout.lock(), layout.lock():  # a close that publishes takes it twice
+            outcome["other process"] = subprocess.run(
+                [sys.executable, "-c", probe, str(layout.root / ".lock")]
+            ).returncode
+        outcome["after"] = subprocess.run([sys.executable, "-c", probe, str(layout.root / ".lock")]).returncode
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "the nested lock waited for itself"
+    assert outcome == {"other process": 3, "after": 0}

@@ -3,7 +3,7 @@
 year_end/audit.jsonl                                     append-only: who closed/reopened what, when
 year_end/snapshots/<year>/<snapshot_id>/<table>.parquet  the frozen rows of that year, read-only
 year_end/snapshots/<year>/<snapshot_id>/snapshot.json    what they were made from, with hashes
-year_end/.lock                                           one close or reopen at a time
+year_end/.lock                                           one close, reopen or publish at a time
 """
 
 from __future__ import annotations
@@ -49,15 +49,33 @@ class YearEndLayout:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """An exclusive lock across processes: closes and reopens never interleave."""
+        """An exclusive lock across processes: closes, reopens and publishes never interleave.
+
+        Re-entrant within a process (a close publishes while it holds the lock); flock itself is not:
+        a second descriptor of the same process would wait for the first forever.
+        """
+        key = str(self.root.resolve())
+        if _held.get(key):
+            _held[key] += 1
+            try:
+                yield
+            finally:
+                _held[key] -= 1
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            _held[key] = 1
             yield
         finally:
+            _held.pop(key, None)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+# Year-end roots whose lock this process holds, with the nesting depth.
+_held: dict[str, int] = {}
 
 
 def fsync_dir(folder: Path) -> None:
