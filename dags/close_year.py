@@ -1,7 +1,8 @@
 """Airflow DAG: a controller closes a verslagjaar (trigger with the year as parameter).
 
 The task builds the warehouse afresh, freezes the year as a snapshot, records the close in the
-audit log with the triggering user and publishes (outcome_monitor.year_end.close). No schedule:
+audit log with the triggering user, publishes and puts the auditor's package in the package store
+(outcome_monitor.year_end.close; controllers download it at /jaarafsluiting/ in Superset). No schedule:
 it runs only when triggered, one at a time. A retry of the same run recognises its own close.
 """
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Back up or restore what cannot be rebuilt: the raw zone, the archive, the snapshots, the feedback
-# reports and upload records (one tar) and the two metadata databases (pg_dump, custom format).
+# Back up or restore what cannot be rebuilt: the raw zone, the archive, the year-end snapshots with
+# their audit log, the auditor's packages, the feedback reports and upload records (one tar) and the two metadata databases (pg_dump, custom format).
 # The published warehouse is not backed up: `outcome-monitor build` rebuilds it from the raw zone.
 #
 #   backup.sh backup  <folder>   writes files.tar.gz, airflow.dump, superset.dump, SHA256SUMS
@@ -22,7 +22,7 @@ superset_db=${SUPERSET_DB_NAME:-superset}
 airflow_role=${AIRFLOW_DB_ROLE:-airflow}
 superset_role=${SUPERSET_DB_ROLE:-superset}
 # What the pipeline cannot derive again; raw/_staging holds half-written submissions only.
-parts=(raw archive snapshots feedback uploads)
+parts=(raw archive year_end exports feedback uploads)
 
 case $action in
 backup)

@@ -24,7 +24,7 @@ def assets_of(condition) -> list:
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"ingest_submissions", "transform_publish", "close_year"}
+    assert set(dagbag.dag_ids) == {"ingest_submissions", "transform_publish", "close_year", "export_year"}
 
 
 def test_ingest_is_driven_by_the_inbox_watcher(dagbag):
@@ -48,6 +48,14 @@ def test_transform_runs_on_any_raw_asset_one_at_a_time(dagbag):
     assert [outlet.name for outlet in dag.get_task("publish").outlets] == ["published"]
 
 
+def test_year_end_dags_run_only_when_a_controller_triggers_them(dagbag):
+    for dag_id, params in (("close_year", {"verslagjaar", "reden"}), ("export_year", {"verslagjaar", "voorlopig"})):
+        dag = dagbag.dags[dag_id]
+        assert type(dag.timetable).__name__ == "NullTimetable" and dag.max_active_runs == 1, dag_id
+        assert set(dag.params) == params, dag_id
+    assert dagbag.dags["export_year"].params["voorlopig"] is False  # an open year only when asked for
+
+
 def test_every_dag_is_tagged_and_retries(dagbag):
     for dag in dagbag.dags.values():
         assert "outcome-monitor" in dag.tags
@@ -61,7 +69,7 @@ def test_dag_files_import_no_heavy_libraries():
 
     probe = (
         "import runpy, sys\n"
-        f"for name in ('ingest_submissions', 'transform_publish', 'close_year'):\n"
+        f"for name in ('ingest_submissions', 'transform_publish', 'close_year', 'export_year'):\n"
         f"    runpy.run_path('{REPO_ROOT / 'dags'}/' + name + '.py')\n"
         "print(sorted(m for m in ('great_expectations', 'pandas', 'dbt', 'duckdb') if m in sys.modules))"
     )

@@ -1,9 +1,11 @@
 """The year close on a generated region: real ingest, real dbt builds, a real Airflow run of close_year.
 
-One scenario, in order, because each step builds on the last: close 2025 -> a late 2025 submission
-arrives and the warehouse is rebuilt -> the closed figures stay byte-identical and the change is
-listed -> reopen (with a reason) -> the close_year DAG (dag.test) closes
-again under a new snapshot id, with the live figures, and the audit log holds all three steps.
+One scenario, in order, because each step builds on the last: close 2025 (which puts the
+auditor's package in the package store) -> a late 2025 submission arrives and the warehouse is
+rebuilt -> the closed figures stay byte-identical and the change is listed -> the export_year DAG
+(dag.test) makes a fresh package of the same snapshot that lists the change -> reopen (with a
+reason) -> the close_year DAG (dag.test) closes again under a new snapshot id, with the live
+figures and its own package, and the audit log holds all three steps.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from outcome_monitor.ingest import ingest_file
 from outcome_monitor.raw_zone import committed_submissions
 from outcome_monitor.year_end.audit import read_entries
 from outcome_monitor.year_end.close import close_year, publish_with_overlay, reopen_year
+from outcome_monitor.year_end.export import verify
 from outcome_monitor.year_end.layout import YearEndError, YearEndLayout
+from outcome_monitor.year_end.package_store import stored_packages
 from outcome_monitor.year_end.snapshot import load_snapshot, verify_snapshot
 
 pytestmark = pytest.mark.integration
@@ -69,8 +73,8 @@ def published(paths: Paths, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def run_close_dag(paths: Paths, year: int, airflow_home: Path) -> str:
-    """Trigger close_year through Airflow's own dag.test() in a fresh metadata database; its run state."""
+def run_dag(paths: Paths, dag_id: str, conf: dict, airflow_home: Path) -> str:
+    """Trigger a DAG through Airflow's own dag.test() in its own metadata database; its run state."""
     env = {
         **os.environ,
         "OUTCOME_MONITOR_HOME": str(paths.home),
@@ -79,14 +83,15 @@ def run_close_dag(paths: Paths, year: int, airflow_home: Path) -> str:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
     }
-    airflow_home.mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+    if not (airflow_home / "airflow.db").exists():
+        airflow_home.mkdir(parents=True, exist_ok=True)
+        bin_dir = Path(sys.executable).parent
+        subprocess.run([str(bin_dir / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
     script = (
         "from airflow.dag_processing.dagbag import DagBag\n"
-        f"bag = DagBag(dag_folder={str(REPO_ROOT / 'dags' / 'close_year.py')!r})\n"
+        f"bag = DagBag(dag_folder={str(REPO_ROOT / 'dags' / f'{dag_id}.py')!r})\n"
         "assert bag.import_errors == {}, bag.import_errors\n"
-        f"run = bag.dags['close_year'].test(run_conf={{'verslagjaar': {year}, 'reden': 'na de late declaratie'}})\n"
+        f"run = bag.dags[{dag_id!r}].test(run_conf={conf!r})\n"
         "print('RUN_STATE', run.state)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
@@ -125,6 +130,10 @@ def test_close_late_submission_reopen_and_close_again(region, home, tmp_path):
         ("afgesloten", first_id)
     ]
     frozen_rows = {table: published_year_rows(paths, snapshot, table) for table in snapshot.tables}
+    # The close put the auditor's package of that snapshot in the store, whole.
+    (at_close,) = stored_packages(paths, 2025)
+    assert at_close.ok and at_close.snapshot_id == first_id and at_close.label == "definitief"
+    assert closed["pakket"]["pakket"] == at_close.name and verify(at_close.folder).ok
 
     with pytest.raises(YearEndError, match="Verslagjaar 2025 is al afgesloten"):
         close_year(paths, 2025, who="controller")
@@ -145,13 +154,26 @@ def test_close_late_submission_reopen_and_close_again(region, home, tmp_path):
     assert any(change[3] == "gedeclareerd_bedrag_cents" and change[5] != 0 for change in changes), changes
     assert {sid for *_, ids in changes for sid in ids} == {late["submission_id"]}
 
+    # The controller refreshes the package through Airflow: same snapshot, now with the change listed.
+    airflow_home = tmp_path / "airflow"
+    assert run_dag(paths, "export_year", {"verslagjaar": 2025, "voorlopig": False}, airflow_home) == "success"
+    refreshed, original = stored_packages(paths, 2025)
+    assert original.name == at_close.name and original.ok, "the close's package stays as it was"
+    assert refreshed.ok and refreshed.snapshot_id == first_id and refreshed.name != at_close.name
+    sheets = {
+        sheet["blad"]: sheet["regels"]
+        for sheet in json.loads((refreshed.folder / "manifest.json").read_text())["bladen"]
+    }
+    assert sheets["Wijzigingen na afsluiting"] == len(changes) > 0
+
     # 3. Reopen: a reason is required, and it is recorded; the next build publishes the live figures.
     with pytest.raises(YearEndError, match="vraagt een reden"):
         reopen_year(paths, 2025, reason=" ", who="controller", rebuild=False)
     reopen_year(paths, 2025, reason="Late declaratie van 42100317 meenemen", who="controller", rebuild=False)
 
     # 4. The controller closes again through Airflow: a new snapshot, and the audit log shows both closes.
-    assert run_close_dag(paths, 2025, tmp_path / "airflow") == "success"
+    reclose = {"verslagjaar": 2025, "reden": "na de late declaratie"}
+    assert run_dag(paths, "close_year", reclose, airflow_home) == "success"
     entries = read_entries(layout)
     assert [(e.action, e.year) for e in entries] == [("close", 2025), ("reopen", 2025), ("close", 2025)]
     second_id = entries[-1].snapshot_id
@@ -164,6 +186,8 @@ def test_close_late_submission_reopen_and_close_again(region, home, tmp_path):
     assert published(paths, "select status, snapshot_id from rpt_controller__jaarstatus where verslagjaar = 2025") == [
         ("afgesloten", second_id)
     ]
+    newest = stored_packages(paths, 2025)[0]
+    assert newest.ok and newest.snapshot_id == second_id and len(stored_packages(paths, 2025)) == 3
     # The figures closed now are the live ones the post-closing changes announced.
     with duckdb.connect(str(paths.published_warehouse), read_only=True) as con:
         for agb, gemeente, productcode, kolom, actueel, *_ in changes:

@@ -203,7 +203,7 @@ def test_named_volumes_are_declared_and_used(compose):
         if not volume.startswith((".", "/", "$"))
     }
     assert used == set(compose["volumes"])
-    assert {"outcome-raw", "outcome-archive", "outcome-published", "outcome-snapshots"} <= used
+    assert {"outcome-raw", "outcome-archive", "outcome-published", "outcome-year-end", "outcome-exports"} <= used
 
 
 def test_superset_sees_only_the_published_files_read_only(compose):
@@ -211,6 +211,31 @@ def test_superset_sees_only_the_published_files_read_only(compose):
         mounts = compose["services"][name]["volumes"]
         assert not [m for m in mounts if m.split(":")[0] in {"outcome-home", "outcome-raw", "outcome-archive"}]
         assert "outcome-published:/srv/outcome-monitor/published:ro" in mounts
+        assert "outcome-exports:/srv/outcome-monitor/exports:ro" in mounts
+        assert not [m for m in mounts if m.split(":")[0] == "outcome-year-end"]  # it reads the overlaid warehouse
+
+
+def test_the_year_end_state_is_on_its_own_backed_up_volume(compose):
+    """Snapshots and the audit log live in Paths.home/year_end (YearEndLayout): that is what is mounted."""
+    from outcome_monitor.year_end.layout import YearEndLayout
+
+    home = compose["x-airflow-environment"]["OUTCOME_MONITOR_HOME"]
+    mount = f"outcome-year-end:{YearEndLayout.of(Paths(Path(home))).root}"
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-api-server", "backup"):
+        assert mount in compose["services"][name]["volumes"], name
+    backed_up = (REPO_ROOT / "docker" / "backup.sh").read_text()
+    assert "parts=(raw archive year_end exports feedback uploads)" in backed_up
+
+
+def test_the_package_store_is_written_by_airflow_and_read_by_superset_at_the_same_place(compose):
+    """The pipeline writes Paths.exports under its home; superset_config.py reads <home>/exports."""
+    home = compose["x-airflow-environment"]["OUTCOME_MONITOR_HOME"]
+    store = f"outcome-exports:{Paths(Path(home)).exports}"
+    for name in ("airflow-scheduler", "airflow-worker", "airflow-api-server"):
+        assert store in compose["services"][name]["volumes"], name
+    assert compose["services"]["superset"]["environment"]["OUTCOME_MONITOR_HOME"] == home
+    config = (REPO_ROOT / "src" / "outcome_monitor" / "stack" / "superset_config.py").read_text()
+    assert 'create_blueprint(_HOME / "exports")' in config
 
 
 def test_ports_are_published_on_the_loopback_only(compose):

@@ -8,6 +8,7 @@ and talks to the running server over HTTP only.
 Everything lives under one home folder (``$OUTCOME_MONITOR_HOME``)::
 
     superset/superset_config.py   copied from superset_config.py next to this module
+    superset/package_portal.py    copied likewise: the /jaarafsluiting/ blueprint the config loads
     superset/superset.db          Superset's metadata (users, dashboards, charts), SQLite
     superset/bundle.zip           the dashboards/ folder as an import bundle
     secrets/superset-secret-key   Flask SECRET_KEY, generated once (0600)
@@ -61,6 +62,8 @@ HEALTH_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 20.0
 
 _CONFIG_TEMPLATE = Path(__file__).with_name("superset_config.py")
+# Loaded by the config from beside itself: Superset's environment has no outcome_monitor package.
+_CONFIG_MODULES = (Path(__file__).with_name("package_portal.py"),)
 # Read-only, and no file system access from SQL (read_csv, read_parquet, glob, ATTACH, COPY).
 READ_ONLY_CONNECT_ARGS: dict[str, Any] = {"read_only": True, "config": {"enable_external_access": False}}
 
@@ -384,6 +387,8 @@ def setup(
 
     _secret_key(home)
     shutil.copyfile(_CONFIG_TEMPLATE, _config_path(home))
+    for module in _CONFIG_MODULES:
+        shutil.copyfile(module, _superset_dir(home) / module.name)
     _venv_record(home).write_text(f"{venv}\n")
     runner.note("ok config and secret key")
 

@@ -6,13 +6,19 @@ copy. Every path is derived from the copy's own location, so the file holds no e
 paths and no secrets: the secret key is read from ``<home>/secrets/superset-secret-key`` (mode 0600),
 which the set-up generates once.
 
+The auditor's packages (``<home>/exports/``, read-only in production) are served to controllers at
+``/jaarafsluiting/`` by the blueprint in ``package_portal.py``, which the set-up copies next to this
+file (standard library and Flask only: this environment has no ``outcome_monitor`` package).
+
 Production (docker-compose) sets three variables instead: ``SUPERSET_SECRET_KEY``,
 ``OUTCOME_MONITOR_SUPERSET_DB_URL`` (PostgreSQL metadata) and ``OUTCOME_MONITOR_REDIS_URL`` (cache).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 _SUPERSET_DIR = Path(__file__).resolve().parent  # <home>/superset
@@ -103,3 +109,17 @@ if _REDIS_URL:
     CACHE_CONFIG = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": _REDIS_URL, "CACHE_KEY_PREFIX": "superset_"}
     DATA_CACHE_CONFIG = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": _REDIS_URL, "CACHE_KEY_PREFIX": "data_"}
     RATELIMIT_STORAGE_URI = _REDIS_URL
+
+
+def _package_portal():
+    """package_portal.py beside this file, loaded by path (registered so its dataclasses resolve)."""
+    path = _SUPERSET_DIR / "package_portal.py"
+    spec = importlib.util.spec_from_file_location("uitkomstenmonitor_package_portal", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# /jaarafsluiting/: the auditor's packages for the controller role (and Admin) only.
+BLUEPRINTS = [_package_portal().create_blueprint(_HOME / "exports")]

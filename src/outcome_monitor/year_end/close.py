@@ -32,6 +32,10 @@ from outcome_monitor.year_end.provenance import code_version, submissions_manife
 from outcome_monitor.year_end.snapshot import Snapshot, write_snapshot, year_row_counts
 
 
+class PackageNotStored(YearEndError):
+    """The year is closed and published, but its auditor's package could not be put in the store."""
+
+
 def _refuse_if_closed(layout: YearEndLayout, year: int, request_id: str | None) -> bool:
     """False if the year is open; True if a retry of `request_id` finds its own close; else refuses."""
     state = state_of(layout, year)
@@ -132,12 +136,13 @@ def close_year(
         if _refuse_if_closed(layout, year, request_id):
             published = publish_with_overlay(paths, as_of_date)
             state = state_of(layout, year)
-            return {"verslagjaar": year, "snapshot_id": state.snapshot_id, "herhaald": True, **published}
+            package = _store_package(paths, year, state.snapshot_id)
+            return {"verslagjaar": year, "snapshot_id": state.snapshot_id, "herhaald": True, **published, **package}
         timings: dict[str, float] = {}
         started = time.perf_counter()
         submissions = submissions_manifest(paths)
         timings["manifest"] = time.perf_counter() - started
-        db_path = run_dbt(paths, as_of_date)
+        db_path = run_dbt(paths, as_of_date, workspace="close")  # never the file a transform run builds
         timings["dbt"] = time.perf_counter() - started - sum(timings.values())
         if committed_submissions(paths) != [s["submission_id"] for s in submissions]:
             # dbt may or may not have read it: the manifest would not be exactly what the figures came from.
@@ -155,6 +160,8 @@ def close_year(
         published = publish(db_path, paths)
         update_feedback_reports(published, paths)
         timings["publish"] = time.perf_counter() - started - sum(timings.values())
+        package = _store_package(paths, year, snapshot.snapshot_id)
+        timings["package"] = time.perf_counter() - started - sum(timings.values())
     return {
         "verslagjaar": year,
         "snapshot_id": snapshot.snapshot_id,
@@ -163,8 +170,23 @@ def close_year(
         "aanleveringen": len(submissions),
         "audit": asdict(recorded),
         "published": str(published),
+        **package,
         "durations_seconds": {name: round(seconds, 2) for name, seconds in timings.items()},
     }
+
+
+def _store_package(paths: Paths, year: int, snapshot_id: str) -> dict[str, Any]:
+    """The auditor's package of the close in the package store (a retried close reuses its own)."""
+    from outcome_monitor.year_end.export import ExportError
+    from outcome_monitor.year_end.package_store import ensure_closed_package
+
+    try:
+        return {"pakket": ensure_closed_package(paths, year, snapshot_id).summary()}
+    except (ExportError, OSError) as error:
+        raise PackageNotStored(
+            f"verslagjaar {year} is afgesloten (snapshot {snapshot_id}), maar het pakket voor de accountant is "
+            f"niet gemaakt: {error}. Maak het met de DAG export_year, of herhaal de afsluiting"
+        ) from error
 
 
 def reopen_year(

@@ -10,11 +10,14 @@ import sys
 def _close(args: argparse.Namespace) -> int:
     from outcome_monitor.build import BuildError
     from outcome_monitor.config import paths
-    from outcome_monitor.year_end.close import close_year
+    from outcome_monitor.year_end.close import PackageNotStored, close_year
     from outcome_monitor.year_end.layout import YearEndError
 
     try:
         result = close_year(paths(), args.year, who=args.door, reason=args.reason, as_of_date=args.as_of)
+    except PackageNotStored as error:
+        print(f"afgesloten, zonder pakket: {error}", file=sys.stderr)
+        return 1
     except (YearEndError, BuildError) as error:
         print(f"niet afgesloten: {error}", file=sys.stderr)
         return 1
