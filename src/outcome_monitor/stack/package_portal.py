@@ -95,19 +95,9 @@ def _plain_name(name: object) -> bool:
     return isinstance(name, str) and name not in ("", ".", "..") and Path(name).name == name
 
 
-def _check(verslagjaar: int, name: str, folder: Path) -> Package:
-    """Every listed file present, same size and SHA-256, nothing extra, and the manifest fits the name."""
-    manifest_path = folder / MANIFEST_NAME
-    if manifest_path.is_symlink():  # it would be read, and zipped, from wherever it points
-        return Package(verslagjaar, name, folder, None, None, None, (), (f"{MANIFEST_NAME} is geen gewoon bestand",))
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        listed = {entry["naam"]: entry for entry in manifest["bestanden"]}
-    except FileNotFoundError:
-        return Package(verslagjaar, name, folder, None, None, None, (), (f"{MANIFEST_NAME} ontbreekt",))
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        problem = f"{MANIFEST_NAME} is geen geldig manifest ({error})"
-        return Package(verslagjaar, name, folder, None, None, None, (), (problem,))
+def file_problems(folder: Path, listed: dict) -> list[str]:
+    """The files of `folder` against the manifest's entries (by name): present, same size and SHA-256,
+    nothing extra. Also ``export-year --verify``'s check, so the auditor and the portal agree."""
     problems = []
     for file_name, entry in sorted(listed.items(), key=lambda item: str(item[0])):
         if not _plain_name(file_name) or not isinstance(entry, dict):
@@ -123,6 +113,23 @@ def _check(verslagjaar: int, name: str, folder: Path) -> Package:
     for path in sorted(folder.iterdir()):
         if path.name != MANIFEST_NAME and path.name not in listed:
             problems.append(f"{path.name}: staat niet in het manifest")
+    return problems
+
+
+def _check(verslagjaar: int, name: str, folder: Path) -> Package:
+    """Every listed file present, same size and SHA-256, nothing extra, and the manifest fits the name."""
+    manifest_path = folder / MANIFEST_NAME
+    if manifest_path.is_symlink():  # it would be read, and zipped, from wherever it points
+        return Package(verslagjaar, name, folder, None, None, None, (), (f"{MANIFEST_NAME} is geen gewoon bestand",))
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {entry["naam"]: entry for entry in manifest["bestanden"]}
+    except FileNotFoundError:
+        return Package(verslagjaar, name, folder, None, None, None, (), (f"{MANIFEST_NAME} ontbreekt",))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"{MANIFEST_NAME} is geen geldig manifest ({error})"
+        return Package(verslagjaar, name, folder, None, None, None, (), (problem,))
+    problems = file_problems(folder, listed)
     status, snapshot_id = manifest.get("status"), manifest.get("snapshot_id")
     if manifest.get("verslagjaar") != verslagjaar:
         problems.append(f"{MANIFEST_NAME}: verslagjaar {manifest.get('verslagjaar')}, de map zegt {verslagjaar}")

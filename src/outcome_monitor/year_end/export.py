@@ -528,18 +528,6 @@ def verify(folder: Path) -> Verification:
         return Verification(folder, [f"{manifest_path} ontbreekt"], None)
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         return Verification(folder, [f"{manifest_path} is geen geldig manifest ({error})"], None)
-    problems = []
-    for name, entry in sorted(listed.items()):
-        path = folder / name
-        if Path(name).name != name:
-            problems.append(f"{name}: geen bestandsnaam binnen het pakket")
-        elif not path.is_file():
-            problems.append(f"{name}: ontbreekt")
-        elif path.stat().st_size != entry.get("bytes"):
-            problems.append(f"{name}: grootte {path.stat().st_size} bytes, manifest zegt {entry.get('bytes')}")
-        elif _sha256(path) != entry.get("sha256"):
-            problems.append(f"{name}: SHA-256 wijkt af van het manifest (bestand gewijzigd)")
-    for path in sorted(folder.iterdir()):
-        if path.name != MANIFEST_NAME and path.name not in listed:
-            problems.append(f"{path.name}: staat niet in het manifest")
-    return Verification(folder, problems, manifest)
+    from outcome_monitor.stack.package_portal import file_problems
+
+    return Verification(folder, file_problems(folder, listed), manifest)
