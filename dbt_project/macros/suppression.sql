@@ -19,6 +19,11 @@
     The result: every column of `relation`, plus `is_primary_suppressed` and `is_suppressed`.
     Key columns (partition_by + hierarchies) must not be null and must identify a cell.
 
+    Speed (one recursive query, one round per step): the rounds work on integer ids (cell,
+    partition, one equation per hierarchy) instead of the key columns, what no round changes (is
+    the cell a total, does its equation have one total and children, its size order) is worked out
+    once, and a partition leaves the loop as soon as a round adds nothing to it.
+
     Plain Jinja on purpose (no ref, var or adapter calls): tests/unit/test_suppression_property.py
     renders this very macro outside dbt and runs the SQL on random tables.
 #}
@@ -33,48 +38,97 @@ suppression_cells as (
     from {{ relation }}
 ),
 
-suppression_rounds (suppression_round, {{ keys | join(', ') }}, cell_count, is_hidden, any_added) as (
+suppression_ids as (
+    -- Every round sorts and partitions the cells: on small integers instead of the key columns.
+    -- cell_id follows the key order, so within an equation (all keys equal but one) it orders
+    -- the cells as that hierarchy's values do; size_rank orders by count, then by cell_id.
+    select
+        *,
+        row_number() over (order by cell_count, cell_id) as size_rank
+    from (
+        select
+            dense_rank() over (order by {{ keys | join(', ') }}) as cell_id,
+            dense_rank() over (order by {{ partition_by | join(', ') }}) as part_id,
+            {%- for h in hierarchies %}
+            {%- set equation = (partition_by + (hierarchies | reject('equalto', h) | list)) | join(', ') %}
+            dense_rank() over (order by {{ equation }}) as equation_{{ loop.index }},
+            {{ h }} = {{ total }} as is_total_{{ loop.index }},
+            {%- endfor %}
+            {{ count_column }} as cell_count,
+            is_primary_suppressed
+        from suppression_cells
+    )
+),
+
+suppression_equations as (
+    -- what never changes between rounds: an equation is one total with at least one child
+    select
+        cell_id,
+        part_id,
+        size_rank,
+        {%- for h in hierarchies %}
+        equation_{{ loop.index }},
+        is_total_{{ loop.index }},
+        count(*) filter (where is_total_{{ loop.index }}) over (partition by equation_{{ loop.index }}) = 1
+            and count(*) filter (where not is_total_{{ loop.index }}) over (partition by equation_{{ loop.index }}) >= 1
+            as is_equation_{{ loop.index }},
+        {%- endfor %}
+        is_primary_suppressed
+    from suppression_ids
+),
+
+suppression_rounds (
+    suppression_round, cell_id, part_id, size_rank,
+    {%- for h in hierarchies %} equation_{{ loop.index }}, is_total_{{ loop.index }}, is_equation_{{ loop.index }},{% endfor %}
+    is_hidden, any_added
+) as (
     select
         0,
-        {{ keys | join(', ') }},
-        {{ count_column }},
+        cell_id,
+        part_id,
+        size_rank,
+        {%- for h in hierarchies %}
+        equation_{{ loop.index }},
+        is_total_{{ loop.index }},
+        is_equation_{{ loop.index }},
+        {%- endfor %}
         is_primary_suppressed,
         true
-    from suppression_cells
+    from suppression_equations
 
     union all
 
+    -- Cells of different partitions never share an equation, so a partition in which the last
+    -- round added nothing is final and leaves the loop; the others go round again.
     select
         suppression_round + 1,
-        {{ keys | join(', ') }},
-        cell_count,
+        cell_id,
+        part_id,
+        size_rank,
+        {%- for h in hierarchies %}
+        equation_{{ loop.index }},
+        is_total_{{ loop.index }},
+        is_equation_{{ loop.index }},
+        {%- endfor %}
         is_hidden or is_added,
-        bool_or(is_added and not is_hidden) over ()
+        bool_or(is_added) over (partition by part_id)
     from (
         select
             *,
-            (
+            not is_hidden and (
             {%- for h in hierarchies %}
-                {%- set equation = (partition_by + (hierarchies | reject('equalto', h) | list)) | join(', ') %}
                 (
-                    not is_hidden
-                    and count(*) filter (where is_hidden) over (partition by {{ equation }}) = 1
-                    and count(*) filter (where {{ h }} = {{ total }}) over (partition by {{ equation }}) = 1
-                    and count(*) filter (where {{ h }} <> {{ total }}) over (partition by {{ equation }}) >= 1
-                    and (
-                        (
-                            {{ h }} <> {{ total }}
-                            and row_number() over (
-                                partition by {{ equation }}, ({{ h }} <> {{ total }} and not is_hidden)
-                                order by cell_count, {{ h }}
-                            ) = 1
-                        )
-                        or (
-                            {{ h }} = {{ total }}
-                            and count(*) filter (where {{ h }} <> {{ total }} and not is_hidden)
-                                over (partition by {{ equation }}) = 0
-                        )
-                    )
+                    is_equation_{{ loop.index }}
+                    and count(*) filter (where is_hidden) over (partition by equation_{{ loop.index }}) = 1
+                    and case
+                        -- the smallest visible child, or the total when no child is left visible
+                        when is_total_{{ loop.index }} then
+                            count(*) filter (where not is_total_{{ loop.index }} and not is_hidden)
+                                over (partition by equation_{{ loop.index }}) = 0
+                        else
+                            min(size_rank) filter (where not is_total_{{ loop.index }} and not is_hidden)
+                                over (partition by equation_{{ loop.index }}) = size_rank
+                    end
                 )
                 {%- if not loop.last %} or{% endif %}
             {%- endfor %}
@@ -85,15 +139,25 @@ suppression_rounds (suppression_round, {{ keys | join(', ') }}, cell_count, is_h
 ),
 
 suppression_final as (
-    select *
+    -- hiding only ever grows, so a cell's last state is whether any round hid it
+    select
+        cell_id,
+        bool_or(is_hidden) as is_suppressed
     from suppression_rounds
-    where suppression_round = (select max(suppression_round) from suppression_rounds)
+    group by cell_id
+),
+
+suppression_keyed as (
+    select
+        suppression_cells.*,
+        dense_rank() over (order by {{ keys | join(', ') }}) as suppression_cell_id
+    from suppression_cells
 )
 
 select
-    suppression_cells.*,
-    suppression_final.is_hidden as is_suppressed
-from suppression_cells
+    suppression_keyed.* exclude (suppression_cell_id),
+    suppression_final.is_suppressed
+from suppression_keyed
 inner join suppression_final
-    using ({{ keys | join(', ') }})
+    on suppression_keyed.suppression_cell_id = suppression_final.cell_id
 {%- endmacro %}

@@ -30,16 +30,31 @@ ended_trajectories as (
     select * from {{ ref('int_trajectories__ended') }}
 ),
 
-ingest_accepted as (
+accepted_lines as (
+    select *
+    from lines
+    where is_accepted
+),
+
+content_order as (
+    -- one deterministic order for everything cumulative (corrections, volumes); numbered on the
+    -- few columns it needs, as a window sorts every column it is given
     select
-        *,
-        -- one deterministic order for everything cumulative (corrections, volumes)
+        declaration_line_id,
         row_number() over (
             order by period_start_date, declaratie_dagtekening_date nulls last, declaratienummer, submission_id,
                 member_name, line_number
         ) as content_rank
-    from lines
-    where is_accepted
+    from accepted_lines
+),
+
+ingest_accepted as (
+    select
+        accepted_lines.*,
+        content_order.content_rank
+    from accepted_lines
+    inner join content_order
+        on accepted_lines.declaration_line_id = content_order.declaration_line_id
 ),
 
 checked_domains as (
@@ -138,24 +153,28 @@ flagged as (
         on with_toewijzing.declaration_line_id = tariff_matches.declaration_line_id
 ),
 
-deduplicated as (
+referentie_order as (
     -- 8021: per provider, the earliest by dagtekening keeps the referentienummer, ties broken by
     -- content. Only lines that pass the other checks take part: a line rejected for another reason
-    -- may be sent again, corrected, with the same referentienummer.
+    -- may be sent again, corrected, with the same referentienummer. (Narrow, as content_order.)
     select
-        *,
-        case
-            when fails_9338 or fails_9384 or fails_9307 or fails_9308 or fails_0611 then false
-            else row_number() over (
-                partition by
-                    aanbieder_agb,
-                    referentienummer,
-                    fails_9338 or fails_9384 or fails_9307 or fails_9308 or fails_0611
-                order by declaratie_dagtekening_date nulls last, declaratienummer, submission_id, member_name,
-                    line_number
-            ) > 1
-        end as fails_8021
+        declaration_line_id,
+        row_number() over (
+            partition by aanbieder_agb, referentienummer
+            order by declaratie_dagtekening_date nulls last, declaratienummer, submission_id, member_name,
+                line_number
+        ) > 1 as is_repeated_referentie
     from flagged
+    where not (fails_9338 or fails_9384 or fails_9307 or fails_9308 or fails_0611)
+),
+
+deduplicated as (
+    select
+        flagged.*,
+        coalesce(referentie_order.is_repeated_referentie, false) as fails_8021
+    from flagged
+    left join referentie_order
+        on flagged.declaration_line_id = referentie_order.declaration_line_id
 ),
 
 final as (

@@ -67,47 +67,72 @@ line_verdicts as (
 ),
 
 windowed as (
-    -- the lines that use up volume, numbered per toewijzing and window
+    -- the lines that use up volume, numbered per toewijzing and window, with the volume up to and
+    -- including each line
     select
         declaration_line_id,
         toewijzing_record_id,
         volume_window,
         volume,
         allowed_window_volume,
-        row_number() over (
-            partition by toewijzing_record_id, volume_window order by content_rank
-        ) as window_position
+        row_number() over volume_order as window_position,
+        sum(volume) over (volume_order rows between unbounded preceding and current row) as running_volume
     from line_verdicts
     where has_volume_check
         and not fails_9321
+    window volume_order as (partition by toewijzing_record_id, volume_window order by content_rank)
+),
+
+first_overflows as (
+    -- Until the first line that does not fit, every line fits and what is used is the running
+    -- volume; only from there on does the walk below need to go line by line.
+    select
+        toewijzing_record_id,
+        volume_window,
+        min(window_position) as window_position
+    from windowed
+    where running_volume > allowed_window_volume
+    group by toewijzing_record_id, volume_window
+),
+
+after_overflow as (
+    select windowed.*
+    from windowed
+    inner join first_overflows
+        on windowed.toewijzing_record_id = first_overflows.toewijzing_record_id
+        and windowed.volume_window is not distinct from first_overflows.volume_window
+        and windowed.window_position >= first_overflows.window_position
 ),
 
 walked as (
-    -- one step per line: accepted when it fits in what is left
+    -- one step per line from the first that does not fit: accepted when it fits in what is left
     select
-        declaration_line_id,
-        toewijzing_record_id,
-        volume_window,
-        window_position,
-        volume > allowed_window_volume as fails_9322,
-        case when volume > allowed_window_volume then 0 else volume end as used_volume
-    from windowed
-    where window_position = 1
+        after_overflow.declaration_line_id,
+        after_overflow.toewijzing_record_id,
+        after_overflow.volume_window,
+        after_overflow.window_position,
+        true as fails_9322,
+        after_overflow.running_volume - after_overflow.volume as used_volume
+    from after_overflow
+    inner join first_overflows
+        on after_overflow.toewijzing_record_id = first_overflows.toewijzing_record_id
+        and after_overflow.volume_window is not distinct from first_overflows.volume_window
+        and after_overflow.window_position = first_overflows.window_position
     union all
     select
-        windowed.declaration_line_id,
-        windowed.toewijzing_record_id,
-        windowed.volume_window,
-        windowed.window_position,
-        walked.used_volume + windowed.volume > windowed.allowed_window_volume as fails_9322,
+        after_overflow.declaration_line_id,
+        after_overflow.toewijzing_record_id,
+        after_overflow.volume_window,
+        after_overflow.window_position,
+        walked.used_volume + after_overflow.volume > after_overflow.allowed_window_volume as fails_9322,
         walked.used_volume
-            + case when walked.used_volume + windowed.volume > windowed.allowed_window_volume then 0
-                else windowed.volume end as used_volume
+            + case when walked.used_volume + after_overflow.volume > after_overflow.allowed_window_volume then 0
+                else after_overflow.volume end as used_volume
     from walked
-    inner join windowed
-        on windowed.toewijzing_record_id = walked.toewijzing_record_id
-        and windowed.volume_window is not distinct from walked.volume_window
-        and windowed.window_position = walked.window_position + 1
+    inner join after_overflow
+        on after_overflow.toewijzing_record_id = walked.toewijzing_record_id
+        and after_overflow.volume_window is not distinct from walked.volume_window
+        and after_overflow.window_position = walked.window_position + 1
 ),
 
 verdicts as (

@@ -205,7 +205,8 @@ trends as (
         list(period order by point_index) as trend_periods,
         list(value order by point_index) as trend_values,
         count(*) as trend_point_count,
-        regr_slope(value, point_index) as trend_slope
+        -- ordered: a float aggregate's last bits depend on the order rows reach it (threads)
+        regr_slope(value, point_index order by point_index) as trend_slope
     from trend_points
     group by afspraak_id
 ),

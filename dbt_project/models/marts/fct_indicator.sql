@@ -31,22 +31,48 @@ observation_periods as (
     where period_types.period_type = 'jaar' or observations.has_half_year
 ),
 
-aggregated as (
+unit_periods as (
+    -- one row per unit and finest cell first: UITPUTTING has a row per toewijzing and month
+    select
+        indicator_code, gemeente_code, domein, aanbieder_agb, productcategorie, informant,
+        period, period_type, period_start_date, unit_id,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        sum(sum_of_squares) as sum_of_squares
+    from observation_periods
+    group by all
+),
+
+unit_cells as (
+    -- A unit with one row in its indicator, domain and period counts once in every cell it rolls
+    -- up into, so count(*) counts it; only units with several rows (other scopes) need the much
+    -- slower count(distinct), over just their rows. Null units are never counted.
+    select
+        *,
+        unit_id is not null
+            and count(*) over (
+                partition by indicator_code, domein, period, period_type, period_start_date, unit_id
+            ) = 1 as is_single_row_unit
+    from unit_periods
+),
+
+cube_cells as (
     select
         indicator_code,
-        case when grouping(gemeente_code) = 1 then '*' else gemeente_code end as gemeente_code,
         domein,
-        case when grouping(aanbieder_agb) = 1 then '*' else aanbieder_agb end as aanbieder_agb,
-        case when grouping(productcategorie) = 1 then '*' else productcategorie end as productcategorie,
-        case when grouping(informant) = 1 then '*' else informant end as informant,
         period,
         period_type,
         period_start_date,
-        cast(sum(numerator) as bigint) as numerator,
-        cast(sum(denominator) as bigint) as denominator,
-        cast(count(distinct unit_id) as bigint) as n,
+        grouping(gemeente_code, aanbieder_agb, productcategorie, informant) as grouping_id,
+        gemeente_code,
+        aanbieder_agb,
+        productcategorie,
+        informant,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator,
+        count(*) filter (where is_single_row_unit) as single_row_units,
         sum(sum_of_squares) as sum_of_squares
-    from observation_periods
+    from unit_cells
     group by
         indicator_code, domein, period, period_type, period_start_date,
         cube (gemeente_code, aanbieder_agb, productcategorie, informant)
@@ -56,6 +82,55 @@ aggregated as (
         and (grouping(productcategorie) = 1 or productcategorie is not null)
         and (grouping(informant) = 1 or informant is not null)
         and sum(denominator) > 0
+),
+
+multi_row_units as (
+    select
+        indicator_code,
+        domein,
+        period,
+        period_type,
+        period_start_date,
+        grouping(gemeente_code, aanbieder_agb, productcategorie, informant) as grouping_id,
+        gemeente_code,
+        aanbieder_agb,
+        productcategorie,
+        informant,
+        count(distinct unit_id) as units
+    from unit_cells
+    where not is_single_row_unit
+    group by
+        indicator_code, domein, period, period_type, period_start_date,
+        cube (gemeente_code, aanbieder_agb, productcategorie, informant)
+),
+
+aggregated as (
+    select
+        cube_cells.indicator_code,
+        case when cube_cells.grouping_id & 8 = 8 then '*' else cube_cells.gemeente_code end as gemeente_code,
+        cube_cells.domein,
+        case when cube_cells.grouping_id & 4 = 4 then '*' else cube_cells.aanbieder_agb end as aanbieder_agb,
+        case when cube_cells.grouping_id & 2 = 2 then '*' else cube_cells.productcategorie end as productcategorie,
+        case when cube_cells.grouping_id & 1 = 1 then '*' else cube_cells.informant end as informant,
+        cube_cells.period,
+        cube_cells.period_type,
+        cube_cells.period_start_date,
+        cast(cube_cells.numerator as bigint) as numerator,
+        cast(cube_cells.denominator as bigint) as denominator,
+        cast(cube_cells.single_row_units + coalesce(multi_row_units.units, 0) as bigint) as n,
+        cube_cells.sum_of_squares
+    from cube_cells
+    left join multi_row_units
+        on cube_cells.indicator_code = multi_row_units.indicator_code
+        and cube_cells.domein is not distinct from multi_row_units.domein
+        and cube_cells.period is not distinct from multi_row_units.period
+        and cube_cells.period_type = multi_row_units.period_type
+        and cube_cells.period_start_date is not distinct from multi_row_units.period_start_date
+        and cube_cells.grouping_id = multi_row_units.grouping_id
+        and cube_cells.gemeente_code is not distinct from multi_row_units.gemeente_code
+        and cube_cells.aanbieder_agb is not distinct from multi_row_units.aanbieder_agb
+        and cube_cells.productcategorie is not distinct from multi_row_units.productcategorie
+        and cube_cells.informant is not distinct from multi_row_units.informant
 ),
 
 dated as (
