@@ -53,9 +53,7 @@ def ingest_submissions():
             for record_type in record_types_of(report):
                 ids = outlet_events[RAW_ASSETS[record_type]].extra.setdefault("submission_ids", [])
                 ids.append(report["submission_id"])
-            summaries.append(
-                {key: report[key] for key in ("submission_id", "file_name", "status", "counts")}
-            )
+            summaries.append({key: report[key] for key in ("submission_id", "file_name", "status", "counts")})
         return summaries
 
     ingest()

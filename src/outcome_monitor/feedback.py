@@ -32,8 +32,10 @@ def write_report(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     """Write `<submission_id>.json` and `.html` atomically; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = folder / report["submission_id"]
-    outputs = ((stem.with_suffix(".json"), json.dumps(report, ensure_ascii=False, indent=2)),
-               (stem.with_suffix(".html"), render_html(report)))
+    outputs = (
+        (stem.with_suffix(".json"), json.dumps(report, ensure_ascii=False, indent=2)),
+        (stem.with_suffix(".html"), render_html(report)),
+    )
     for path, text in outputs:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -68,22 +70,22 @@ def render_html(report: dict[str, Any]) -> str:
         )
     body = "".join(findings) or "<p>Geen bevindingen: alle regels zijn geaccepteerd.</p>"
     return f"""<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><title>Terugkoppeling {esc(report['file_name'])}</title>
+<html lang="nl"><head><meta charset="utf-8"><title>Terugkoppeling {esc(report["file_name"])}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2rem .6rem;text-align:left}}
 h3{{margin-bottom:.2rem}}</style></head><body>
 <h1>Terugkoppeling aanlevering</h1>
 <table>
-<tr><th>Bestand</th><td>{esc(report['file_name'])}</td></tr>
-<tr><th>Aanlevering</th><td>{esc(report['submission_id'])}</td></tr>
-<tr><th>SHA-256</th><td><code>{esc(report['sha256'])}</code></td></tr>
-<tr><th>Ontvangen</th><td>{esc(report.get('received_at', ''))}</td></tr>
-<tr><th>Status</th><td><strong>{esc(STATUS_NL.get(report['status'], report['status']))}</strong></td></tr>
-<tr><th>Regels ontvangen</th><td>{counts['received']}</td></tr>
-<tr><th>Geaccepteerd</th><td>{counts['accepted']}</td></tr>
-<tr><th>Afgewezen</th><td>{counts['rejected']}</td></tr>
-<tr><th>Vervangen (gecorrigeerd)</th><td>{counts.get('superseded', 0)}</td></tr>
-<tr><th>Regels getoetst aan andere gegevens</th><td>{esc(report.get('relational_evaluated_at') or 'nog niet')}</td></tr>
+<tr><th>Bestand</th><td>{esc(report["file_name"])}</td></tr>
+<tr><th>Aanlevering</th><td>{esc(report["submission_id"])}</td></tr>
+<tr><th>SHA-256</th><td><code>{esc(report["sha256"])}</code></td></tr>
+<tr><th>Ontvangen</th><td>{esc(report.get("received_at", ""))}</td></tr>
+<tr><th>Status</th><td><strong>{esc(STATUS_NL.get(report["status"], report["status"]))}</strong></td></tr>
+<tr><th>Regels ontvangen</th><td>{counts["received"]}</td></tr>
+<tr><th>Geaccepteerd</th><td>{counts["accepted"]}</td></tr>
+<tr><th>Afgewezen</th><td>{counts["rejected"]}</td></tr>
+<tr><th>Vervangen (gecorrigeerd)</th><td>{counts.get("superseded", 0)}</td></tr>
+<tr><th>Regels getoetst aan andere gegevens</th><td>{esc(report.get("relational_evaluated_at") or "nog niet")}</td></tr>
 </table>
 <h2>Bevindingen</h2>{body}</body></html>
 """

@@ -114,9 +114,18 @@ def raw_records() -> dict[str, list[dict]]:
             "ingangsdatum": dt.date(2024, 9, 1),
         },
         # The toewijzing the declaration lines of client c01 are checked against (9338, 9307, 9308).
-        {"submission_id": "tw-2025-1", "domein": "jeugd", "berichtcode": "JW301", "gemeente_code": AMSTERDAM,
-         "aanbieder_agb": AGB_A, "client_pseudonym": "c01", "toewijzingnummer": "T001",
-         "productcategorie": "45", "productcode": "45A01", "ingangsdatum": dt.date(2024, 9, 1)},
+        {
+            "submission_id": "tw-2025-1",
+            "domein": "jeugd",
+            "berichtcode": "JW301",
+            "gemeente_code": AMSTERDAM,
+            "aanbieder_agb": AGB_A,
+            "client_pseudonym": "c01",
+            "toewijzingnummer": "T001",
+            "productcategorie": "45",
+            "productcode": "45A01",
+            "ingangsdatum": dt.date(2024, 9, 1),
+        },
     ]
     starts = [
         {"submission_id": "lev-2025-0", "domein": "jeugd", "gemeente_code": AMSTERDAM, "aanbieder_agb": AGB_A,

@@ -108,8 +108,7 @@ def test_every_injected_defect_is_rejected_with_its_code(published, region):
     with warehouse(home) as con:
         for defect in declaration_defects:
             status, codes = con.execute(
-                "select status, finding_codes from fct_declaration_line "
-                "where member_name = ? and line_number = ?",
+                "select status, finding_codes from fct_declaration_line where member_name = ? and line_number = ?",
                 [defect["member"], defect["line_number"]],
             ).fetchone()
             assert status == "afgewezen", defect

@@ -85,8 +85,9 @@ def init(paths: Paths, repo_root: Path, port: int = 8080) -> None:
     log = paths.logs / "airflow-init.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
-        result = subprocess.run([str(_bin() / "airflow"), "db", "migrate"], env=env, stdout=handle,
-                                stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            [str(_bin() / "airflow"), "db", "migrate"], env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed; see {log}")
 

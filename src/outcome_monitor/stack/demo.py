@@ -93,8 +93,9 @@ def build_quietly(log: Path) -> None:
     """Build and publish in a child process, so dbt's chatter goes to the log, not the console."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
-        subprocess.run([sys.executable, "-m", "outcome_monitor.cli", "build"], stdout=handle,
-                       stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "outcome_monitor.cli", "build"], stdout=handle, stderr=subprocess.STDOUT, check=True
+        )
 
 
 def demo_tokens(current: Paths, files: list[Path]) -> dict[str, str]:
@@ -134,28 +135,50 @@ def run_demo() -> int:
             lambda: (sample / "ground_truth.json").exists() or generate(sample, seed=42),
         )
         files = sorted((sample / "submissions").iterdir())
-        step("prepare the Airflow metadata database", logs / "airflow-init.log",
-             lambda: airflow.init(current, REPO_ROOT, AIRFLOW_PORT))
+        step(
+            "prepare the Airflow metadata database",
+            logs / "airflow-init.log",
+            lambda: airflow.init(current, REPO_ROOT, AIRFLOW_PORT),
+        )
         step(
             "build an empty warehouse so Superset has a file to open",
             logs / "build.log",
             lambda: current.published_warehouse.exists() or build_quietly(logs / "build.log"),
         )
-        admin = step("set up Superset, import the dashboards, make a demo user per role", logs / "superset-setup.log",
-                     lambda: superset.setup(current.home, current.published_warehouse, REPO_ROOT, SUPERSET_PORT,
-                                            provider_agbs=superset_security.agbs_from_file_names(files),
-                                            demo_users=True))
-        step("start Airflow (api-server, scheduler, dag-processor, triggerer)", logs / "airflow-api-server.log",
-             lambda: airflow.start(current, REPO_ROOT, AIRFLOW_PORT))
+        admin = step(
+            "set up Superset, import the dashboards, make a demo user per role",
+            logs / "superset-setup.log",
+            lambda: superset.setup(
+                current.home,
+                current.published_warehouse,
+                REPO_ROOT,
+                SUPERSET_PORT,
+                provider_agbs=superset_security.agbs_from_file_names(files),
+                demo_users=True,
+            ),
+        )
+        step(
+            "start Airflow (api-server, scheduler, dag-processor, triggerer)",
+            logs / "airflow-api-server.log",
+            lambda: airflow.start(current, REPO_ROOT, AIRFLOW_PORT),
+        )
         step("start Superset", logs / "superset.log", lambda: superset.start(current.home, SUPERSET_PORT))
-        tokens = step("start the submission service and issue a token per sample sender",
-                      submission_service.log_file(current),
-                      lambda: (submission_service.start(current, SERVICE_PORT), demo_tokens(current, files))[1])
+        tokens = step(
+            "start the submission service and issue a token per sample sender",
+            submission_service.log_file(current),
+            lambda: (submission_service.start(current, SERVICE_PORT), demo_tokens(current, files))[1],
+        )
         expected = submission_ids(files)
-        step(f"drop {len(files)} submissions into {current.inbox}", logs / "demo.log",
-             lambda: drop_into_inbox(files, current.inbox))
-        waited = step("wait until Airflow has ingested, built and published them", logs / "demo.log",
-                      lambda: wait_until_published(current, expected, timeout=1200))
+        step(
+            f"drop {len(files)} submissions into {current.inbox}",
+            logs / "demo.log",
+            lambda: drop_into_inbox(files, current.inbox),
+        )
+        waited = step(
+            "wait until Airflow has ingested, built and published them",
+            logs / "demo.log",
+            lambda: wait_until_published(current, expected, timeout=1200),
+        )
     except StepFailed as failure:
         print(f"\nFAILED: {failure}", flush=True)
         return 1
@@ -166,11 +189,11 @@ def run_demo() -> int:
 Published {len(expected)} submissions in {waited:.0f} s.
 
   Dashboard (Superset):  http://127.0.0.1:{SUPERSET_PORT}/superset/dashboard/maatschappelijke-resultaten/
-      user {admin['username']}   password {admin['password']}
+      user {admin["username"]}   password {admin["password"]}
       demo users per role (raad, controller, aanbieder-<agb>): {superset_security.demo_users_path(current.home)}
 {demo_user_lines(current)}
   Airflow:               http://127.0.0.1:{AIRFLOW_PORT}/
-      user {airflow_login['username']}   password {airflow_login['password']}
+      user {airflow_login["username"]}   password {airflow_login["password"]}
   Submission service:    http://127.0.0.1:{SERVICE_PORT}/   (API: /api/v1/submissions, docs/api.md)
       {len(tokens)} demo tokens, one per sender: {current.secrets}/demo-tokens.json
   Feedback reports:      {current.feedback}/<submission>.html

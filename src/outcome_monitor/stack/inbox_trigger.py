@@ -55,9 +55,7 @@ def stranded_files(
     return stranded
 
 
-def claim_complete_files(
-    inbox: Path, processing: Path, seen: dict[str, tuple[int, int]]
-) -> list[dict[str, Any]]:
+def claim_complete_files(inbox: Path, processing: Path, seen: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
     """Claim the files whose size and mtime match the previous scan; update `seen` for the next one."""
     claimed: list[dict[str, Any]] = []
     current: dict[str, tuple[int, int]] = {}
