@@ -3,16 +3,17 @@ and codes, also for files full of defects.
 
 - CSV: the Arrow reader (cells converted once per distinct text, identifiers stripped in Arrow) against
   Python's csv module with a list per column (the path for files pyarrow cannot read line for line);
-- XML declarations: one XSLT pass per message against a walk over every Prestatie's children.
+- XML declarations: one regular-expression pass over a message's bytes against a walk over every
+  Prestatie's children in the parsed tree; every form the pattern does not read exactly goes to the walk.
 """
 
 from __future__ import annotations
 
+import json
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from lxml import etree
@@ -20,11 +21,13 @@ from references import EXAMPLES_IJW, EXAMPLES_IWMO
 
 from outcome_monitor.config import Paths
 from outcome_monitor.generate import generate
-from outcome_monitor.ingest import ingest_file, tabular_formats
+from outcome_monitor.ingest import ingest_file, submission, tabular_formats
 from outcome_monitor.ingest import messages as messages_module
+from outcome_monitor.ingest.bundle import Member, SubmissionRejected
 from outcome_monitor.ingest.messages import parse_message
 
 RECEIVED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+_BASE = b"http://www.istandaarden.nl/ijw/3_2/basisschema/schema"
 HEADER = (
     "gemeente_code;aanbieder_agb;domein;declaratienummer;declaratie_begindatum;declaratie_einddatum;"
     "referentienummer;toewijzingnummer;bsn;productcategorie;productcode;productperiode_begindatum;"
@@ -114,7 +117,7 @@ def test_every_sample_bundle_reads_the_same_by_the_fast_and_careful_paths(tmp_pa
     # both declaration extractions at once.
     def careful_csv_and_xml(patched):
         patched.setattr("outcome_monitor.ingest.tabular_formats._arrow_table", lambda *args: None)
-        patched.setattr("outcome_monitor.ingest.messages._prestatie_texts_by_xslt", lambda *args: None)
+        patched.setattr("outcome_monitor.ingest.messages._prestatie_texts_by_pattern", lambda *args: None)
 
     monkeypatch.setenv("OUTCOME_MONITOR_PSEUDONYM_KEY", "test-key-not-secret")
     fast, careful = Paths(tmp_path / "fast"), Paths(tmp_path / "careful")
@@ -133,36 +136,113 @@ def _texts_both_ways(data: bytes) -> tuple[list | None, list]:
     namespace = etree.QName(root).namespace
     message_type = messages_module.message_type_for(namespace)
     ns = {"m": namespace, "b": message_type.base_namespace}
-    by_xslt = messages_module._prestatie_texts_by_xslt(root, ns)
+    by_pattern = messages_module._prestatie_texts_by_pattern(root, ns, data)
     walked = messages_module._prestatie_texts_walked(root.find("m:Declaratie", namespaces=ns), ns)
-    as_lists = None if by_xslt is None else [v.to_pylist() if isinstance(v, pa.Array) else list(v) for v in by_xslt]
-    return as_lists, [list(values) for values in walked]
+    return (None if by_pattern is None else [v.to_pylist() for v in by_pattern]), [v.to_pylist() for v in walked]
 
 
-def test_xslt_and_walk_read_the_same_declaration_lines(sample_bundles):
-    declarations = [(EXAMPLES_IJW / "JW323.xml").read_bytes(), (EXAMPLES_IWMO / "WMO323.xml").read_bytes()]
+EXAMPLE = (EXAMPLES_IJW / "JW323.xml").read_bytes()
+PRESTATIE_END = b"</jw323:Prestatie>"
+
+
+def test_pattern_and_walk_read_the_same_declaration_lines(sample_bundles):
+    declarations = [EXAMPLE, (EXAMPLES_IWMO / "WMO323.xml").read_bytes()]
     for bundle in sample_bundles:
         with zipfile.ZipFile(bundle) as archive:
             declarations += [archive.read(name) for name in archive.namelist() if name.startswith("JW323")]
     lines = 0
     for data in declarations:
-        by_xslt, walked = _texts_both_ways(data)
-        assert by_xslt == walked
+        by_pattern, walked = _texts_both_ways(data)
+        assert by_pattern == walked  # never None: the plain form is what the pattern reads
         lines += len(walked[0])
     assert lines > 100
 
 
-def test_a_comment_inside_a_value_makes_the_walk_read_the_message():
-    # An element's text stops at a comment; an XSLT value would run on: the careful path decides.
-    data = (EXAMPLES_IJW / "JW323.xml").read_bytes().replace(b">RN001<", b">RN<!-- x -->001<", 1)
-    by_xslt, walked = _texts_both_ways(data)
-    assert by_xslt is None
-    assert parse_message(data).records[0]["referentienummer"] == "RN" == walked[1][0]
+def test_optional_and_empty_elements_read_the_same_both_ways():
+    # A correction names its predecessor; a line may leave out its tariff; whitespace and CRLF between tags.
+    data = EXAMPLE.replace(
+        b"<ijw:ReferentieNummer>RN001</ijw:ReferentieNummer>",
+        b"<ijw:ReferentieNummer>RN001</ijw:ReferentieNummer>\r\n "
+        b"<ijw:VorigReferentieNummer>RN000</ijw:VorigReferentieNummer>",
+        1,
+    ).replace(b"<jw323:ProductTarief>1500</jw323:ProductTarief>", b"", 1)
+    by_pattern, walked = _texts_both_ways(data)
+    assert by_pattern == walked
+    vorig, tarief = walked[2], walked[10]
+    assert vorig[0] == "RN000" and None in vorig and None in tarief and "1250" in tarief
 
 
-def test_a_value_holding_a_separator_makes_the_walk_read_the_message():
-    separator = messages_module._CELL.encode()
-    data = (EXAMPLES_IJW / "JW323.xml").read_bytes().replace(b">RN001<", b">RN" + separator + b"1<", 1)
-    by_xslt, walked = _texts_both_ways(data)
-    assert by_xslt is None
-    assert parse_message(data).records[0]["referentienummer"] == "RN\ue0001"
+@pytest.mark.parametrize(
+    ("change", "value"),
+    [
+        # An element's text stops at a comment; the walk reads what lxml reads.
+        ((b">RN001<", b">RN<!-- x -->001<"), "RN"),
+        ((b">RN001<", b"><![CDATA[RN001]]><"), "RN001"),
+        ((b">RN001<", b">RN&amp;001<"), "RN&001"),
+        ((b">RN001<", b">RN\r\n001<"), "RN\n001"),  # the parser turns CRLF into LF
+        ((b"<ijw:ReferentieNummer>RN001", b"<ijw:ReferentieNummer >RN001"), "RN001"),
+        ((b"<ijw:ReferentieNummer>RN001", b'<ijw:ReferentieNummer xmlns:ijw="' + _BASE + b'">RN001'), "RN001"),
+        ((b"<jw323:Declaratie>", b"<?note x?><jw323:Declaratie>"), "RN001"),
+    ],
+)
+def test_every_form_the_pattern_cannot_read_exactly_goes_to_the_walk(change, value):
+    data = EXAMPLE.replace(*change, 1)
+    assert data != EXAMPLE
+    by_pattern, walked = _texts_both_ways(data)
+    assert by_pattern is None
+    assert parse_message(data).records[0]["referentienummer"] == value == walked[1][0]
+
+
+def test_a_namespace_under_another_prefix_reads_the_same_both_ways():
+    data = EXAMPLE.replace(b"ijw:", b"basis:").replace(b"xmlns:ijw=", b"xmlns:basis=")
+    by_pattern, walked = _texts_both_ways(data)
+    assert by_pattern == walked and walked[1][0] == "RN001"
+
+
+def test_a_bundle_parsed_in_threads_gives_what_one_message_after_another_gives(tmp_path, monkeypatch):
+    # Messages are parsed and validated two at a time: every member keeps its own XSD error (line and
+    # reason), its own rows and its place, as when they are read one after another.
+    prestaties = EXAMPLE.split(PRESTATIE_END)
+    members = {}
+    for number in range(24):
+        if number % 3 == 0:  # an element the XSD does not know, in another Prestatie each time
+            place = number // 3 % (len(prestaties) - 1)
+            broken = prestaties[place] + b"<jw323:Onbekend>1</jw323:Onbekend>"
+            data = PRESTATIE_END.join([*prestaties[:place], broken, *prestaties[place + 1 :]])
+        elif number % 3 == 1:
+            data = EXAMPLE.replace(b">RN00", b">R%02d" % number)
+        else:
+            data = EXAMPLE[: 400 + 97 * number]  # cut off: not well-formed, at another line each time
+        members[f"JW323_{number:02d}.xml"] = data
+    bundle = tmp_path / "aanlevering.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    one_by_one = submission._read_one_by_one
+    fast, careful = _ingest_both_ways(
+        tmp_path, monkeypatch, bundle, f"{submission.__name__}._read_in_parallel", one_by_one
+    )
+    assert _assert_same_raw_zone(fast, careful) == 8 * 5
+    report = json.loads(next(fast.feedback.glob("*.json")).read_text())
+    xsd_errors = [row["detail"] for found in report["findings"] if found["code"] == "0001" for row in found["rows"]]
+    assert len(xsd_errors) == 8 and len(set(xsd_errors)) == 5 and all("Onbekend" in error for error in xsd_errors)
+    assert len([row for found in report["findings"] if found["code"] == "OM001" for row in found["rows"]]) == 8
+
+
+def test_members_read_before_a_bundle_problem_count_in_threads_as_one_by_one():
+    def bundle_that_breaks_after_two():
+        yield Member("JW323_1.xml", EXAMPLE)
+        yield Member("JW323_2.xml", b"<kapot")
+        raise SubmissionRejected("OM001", "Het ZIP-bestand is beschadigd.", "test")
+
+    def outcomes(read) -> tuple[list, str]:
+        seen = []
+        with pytest.raises(SubmissionRejected) as stopped:
+            for member, outcome in read(bundle_that_breaks_after_two(), "s1"):
+                problem = outcome.exception()
+                seen.append((member.name, type(problem).__name__, 0 if problem else outcome.result().row_count))
+        return seen, stopped.value.code
+
+    expected = ([("JW323_1.xml", "NoneType", 5), ("JW323_2.xml", "MessageRejected", 0)], "OM001")
+    assert outcomes(submission._read_one_by_one) == expected
+    assert outcomes(submission._read_in_parallel) == expected

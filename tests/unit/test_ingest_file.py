@@ -123,9 +123,18 @@ def test_a_template_workbook_filled_in_is_ingested_and_a_bad_cell_is_rejected_on
     workbook = openpyxl.load_workbook(tmp_path / "templates" / "aanlevering-uitkomst.xlsx")
     sheet = workbook["gegevens"]
     header = [cell.value for cell in sheet[1]]
-    good = {"gemeente_code": "1680", "aanbieder_agb": "42100317", "domein": "jeugd", "toewijzingnummer": "T1",
-            "bsn": "999993653", "meetdatum": "2025-03-31", "informant": "ouder", "tevredenheid": 8,
-            "zonder_hulp_verder": "01", "doelrealisatie": 2}
+    good = {
+        "gemeente_code": "1680",
+        "aanbieder_agb": "42100317",
+        "domein": "jeugd",
+        "toewijzingnummer": "T1",
+        "bsn": "999993653",
+        "meetdatum": "2025-03-31",
+        "informant": "ouder",
+        "tevredenheid": 8,
+        "zonder_hulp_verder": "01",
+        "doelrealisatie": 2,
+    }
     sheet.append([good.get(name) for name in header])
     sheet.append([{**good, "meetdatum": "31/03/2025"}.get(name) for name in header])
     filled = tmp_path / "uitkomsten-2025-H1.xlsx"

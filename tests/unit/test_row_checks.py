@@ -69,9 +69,15 @@ def test_same_referentienummer_of_two_providers_is_no_repeat():
 
 def test_stop_with_unknown_reason_and_end_before_begin():
     stop = {
-        "domein": "jeugd", "aanbieder_agb": "65656055", "gemeente_code": "1731", "bsn": "999900006",
-        "productcategorie": "45", "productcode": "45A03", "begindatum": date(2026, 1, 1),
-        "einddatum": date(2026, 6, 30), "reden_beeindiging": "31",
+        "domein": "jeugd",
+        "aanbieder_agb": "65656055",
+        "gemeente_code": "1731",
+        "bsn": "999900006",
+        "productcategorie": "45",
+        "productcode": "45A03",
+        "begindatum": date(2026, 1, 1),
+        "einddatum": date(2026, 6, 30),
+        "reden_beeindiging": "31",
     }
     wmo_reason_in_jeugd = dict(stop, reden_beeindiging="19")
     backwards = dict(stop, einddatum=date(2025, 12, 31))
@@ -80,9 +86,15 @@ def test_stop_with_unknown_reason_and_end_before_begin():
 
 def test_toewijzing_without_end_date_is_fine_and_backwards_is_not():
     toewijzing = {
-        "domein": "wmo", "aanbieder_agb": "65656055", "gemeente_code": "1699", "bsn": "999900006",
-        "productcategorie": "02", "productcode": "02A01", "ingangsdatum": date(2026, 1, 1),
-        "einddatum": None, "eenheid": None,
+        "domein": "wmo",
+        "aanbieder_agb": "65656055",
+        "gemeente_code": "1699",
+        "bsn": "999900006",
+        "productcategorie": "02",
+        "productcode": "02A01",
+        "ingangsdatum": date(2026, 1, 1),
+        "einddatum": None,
+        "eenheid": None,
     }
     backwards = dict(toewijzing, einddatum=date(2025, 1, 1), eenheid="04")
     assert codes_of("toewijzing", [toewijzing, backwards]) == [[], ["OM104"]]

@@ -43,9 +43,6 @@ ARROW_TYPES = {
     EURO_CENTS: pa.int64(),
     DECIMAL: pa.float64(),
 }
-# Printable ASCII without surrounding spaces: text that str.strip() leaves alone and that is never empty.
-_UNTOUCHED_BY_STRIP = r"^[!-~](?:[ -~]*[!-~])?$"
-_EIGHT_DIGITS = r"^[0-9]{8}$"
 
 
 class Refused(Exception):
@@ -149,6 +146,13 @@ def cell_reader(column: Column) -> Callable[[str], Any]:
     return lambda text: text
 
 
+def untouched_by_strip(cells: pa.Array) -> pa.Array:
+    """Per cell: printable ASCII (space to ~) without surrounding spaces, never empty: text that str.strip()
+    leaves alone. Three passes in Arrow; a regular expression per cell costs four times as much."""
+    printable = pc.and_(pc.ascii_is_printable(cells), pc.not_equal(cells, ""))
+    return pc.and_(printable, pc.invert(pc.or_(pc.starts_with(cells, " "), pc.ends_with(cells, " "))))
+
+
 class _Memo(dict):
     """Cell text -> value; a text seen for the first time is converted once, inside the C-level look-up."""
 
@@ -201,11 +205,12 @@ class ColumnReader:
         return values.take(encoded.indices), problems
 
     def _read_text_arrow(self, cells: pa.Array) -> tuple[pa.Array, dict[int, Problem]]:
-        untouched = pc.match_substring_regex(cells, _UNTOUCHED_BY_STRIP)
+        untouched = untouched_by_strip(cells)
         values = cells
         if self.column.type == BSN:
-            lost_zero = pc.and_(untouched, pc.match_substring_regex(cells, _EIGHT_DIGITS))
-            values = pc.if_else(lost_zero, pc.binary_join_element_wise("0", cells, ""), cells)
+            lost_zero = pc.and_(untouched, pc.and_(pc.equal(pc.utf8_length(cells), 8), pc.ascii_is_decimal(cells)))
+            if pc.any(lost_zero).as_py():
+                values = pc.if_else(lost_zero, pc.binary_join_element_wise("0", cells, ""), cells)
         if not pc.all(untouched).as_py():
             # Spaces, empty cells, other characters: exactly the Python rule, for those cells only.
             touched = pc.invert(untouched)

@@ -11,6 +11,10 @@ rejected before any expansion can happen.
 from __future__ import annotations
 
 import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
@@ -45,7 +49,7 @@ class ParsedMessage:
     message_type: MessageType
     header: dict[str, str]
     # Per field, one value per row, with the client's BSN still in clear under "bsn": the caller pseudonymises.
-    # A column is a list, or an Arrow array (texts of a large declaration).
+    # A column is a list, or an Arrow array (every column of a declaration).
     columns: dict[str, list[object] | pa.Array] = field(default_factory=dict)
 
     @property
@@ -80,10 +84,23 @@ def message_type_for(namespace: str) -> MessageType:
     )
 
 
-@cache
-def _schema(xsd: Path) -> etree.XMLSchema:
-    # The XSDs are ours (shipped in the package); they import basisschema.xsd from their folder.
-    return etree.XMLSchema(etree.parse(str(xsd)))
+_IDLE_SCHEMAS: dict[Path, list[etree.XMLSchema]] = defaultdict(list)
+_SCHEMAS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _schema(xsd: Path) -> Iterator[etree.XMLSchema]:
+    """A compiled XSD for this thread's use alone: a schema object keeps the errors of its last validation,
+    so messages validated at the same time (submission.py parses in threads) each need their own."""
+    with _SCHEMAS_LOCK:  # libxml2 cannot compile two schemas at once
+        idle = _IDLE_SCHEMAS[xsd]
+        # The XSDs are ours (shipped in the package); they import basisschema.xsd from their folder.
+        schema = idle.pop() if idle else etree.XMLSchema(etree.parse(str(xsd)))
+    try:
+        yield schema
+    finally:
+        with _SCHEMAS_LOCK:
+            _IDLE_SCHEMAS[xsd].append(schema)
 
 
 def _safe_parser() -> etree.XMLParser:
@@ -94,9 +111,10 @@ def _safe_parser() -> etree.XMLParser:
 
 def parse_message(data: bytes) -> ParsedMessage:
     """Parse one XML message; raise MessageRejected naming what is wrong and where."""
-    if not data.strip():
+    if not data or data.isspace():
         raise MessageRejected("OM001", "Het bestand is leeg.")
-    if _DOCTYPE.search(data[:4096]) or _DOCTYPE.search(data):
+    # A DOCTYPE holds a "!", which most messages have none of: finding that out is a fast byte scan.
+    if b"!" in data and _DOCTYPE.search(data):
         raise MessageRejected("OM004", "Het bericht bevat een DOCTYPE-declaratie; dat is niet toegestaan.")
     try:
         root = etree.fromstring(data, _safe_parser())
@@ -106,9 +124,9 @@ def parse_message(data: bytes) -> ParsedMessage:
         ) from None
     namespace = etree.QName(root).namespace or ""
     message_type = message_type_for(namespace)
-    schema = _schema(message_type.xsd)
-    if not schema.validate(root):
-        first = schema.error_log[0]
+    with _schema(message_type.xsd) as schema:
+        first = None if schema.validate(root) else schema.error_log[0]
+    if first is not None:
         raise MessageRejected(
             "0001",
             f"Het bericht voldoet niet aan het XSD van {message_type.berichtcode}.",
@@ -122,7 +140,7 @@ def parse_message(data: bytes) -> ParsedMessage:
         "message_id": root.findtext("m:Header/m:BerichtIdentificatie/b:Identificatie", namespaces=ns),
         "dagtekening": root.findtext("m:Header/m:BerichtIdentificatie/b:Dagtekening", namespaces=ns),
     }
-    return ParsedMessage(message_type, header, extract(root, ns, message_type.namespace))
+    return ParsedMessage(message_type, header, extract(root, ns, data))
 
 
 def _local(tag: str) -> str:
@@ -169,7 +187,7 @@ def _as_columns(rows: list[dict[str, object]]) -> dict[str, list[object]]:
     return {key: [row.get(key) for row in rows] for key in keys}
 
 
-def _toewijzingen(root: etree._Element, ns: dict[str, str], _namespace: str) -> dict[str, list[object]]:
+def _toewijzingen(root: etree._Element, ns: dict[str, str], _data: bytes) -> dict[str, list[object]]:
     rows = []
     for client in _clients(root, ns):
         bsn = client.findtext("m:Bsn", namespaces=ns)
@@ -232,32 +250,33 @@ _PRESTATIE_FIELDS = (
     ("bedrag_cents", "m:IngediendBedrag/b:Bedrag", _int),
     ("debet_credit", "m:IngediendBedrag/b:DebetCredit", None),
 )
-_CLIENTS = "m:Declaratie[1]/m:Clienten/m:Client"
-# Private-use characters: a value holding one shows up in the counts and is read the careful way.
-_CELL, _LINE = "\ue000", "\ue001"
+_ARROW_TYPE = {_date: pa.date32(), _int: pa.int64()}
+_CLIENTS = "/*/m:Declaratie[1]/m:Clienten/m:Client"
 
 
-def _declaratie_regels(root: etree._Element, ns: dict[str, str], namespace: str) -> dict[str, list[object]]:
+def _declaratie_regels(root: etree._Element, ns: dict[str, str], data: bytes) -> dict[str, list[object] | pa.Array]:
     declaratie = root.find("m:Declaratie", namespaces=ns)
     d = _flatten(declaratie, skip=("Clienten",))
-    texts = _prestatie_texts_by_xslt(root, ns) or _prestatie_texts_walked(declaratie, ns)
+    texts = _prestatie_texts_by_pattern(root, ns, data) or _prestatie_texts_walked(declaratie, ns)
     count = len(texts[0])
-    columns: dict[str, list[object]] = {
-        "declaratienummer": [d.get("DeclaratieNummer")] * count,
-        "declaratie_begindatum": [_date(d.get("DeclaratiePeriode/Begindatum"))] * count,
-        "declaratie_einddatum": [_date(d.get("DeclaratiePeriode/Einddatum"))] * count,
-        "declaratie_dagtekening": [_date(d.get("DeclaratieDagtekening"))] * count,
-        "bsn": list(texts[0]),
+    same = {
+        "declaratienummer": (d.get("DeclaratieNummer"), pa.string()),
+        "declaratie_begindatum": (_date(d.get("DeclaratiePeriode/Begindatum")), pa.date32()),
+        "declaratie_einddatum": (_date(d.get("DeclaratiePeriode/Einddatum")), pa.date32()),
+        "declaratie_dagtekening": (_date(d.get("DeclaratieDagtekening")), pa.date32()),
     }
+    columns: dict[str, list[object] | pa.Array] = {
+        key: pa.repeat(pa.scalar(value, type_), count) for key, (value, type_) in same.items()
+    }
+    columns["bsn"] = texts[0]
     for (key, _, convert), values in zip(_PRESTATIE_FIELDS, texts[1:], strict=True):
-        if convert is not None:
-            values = _converted(values, convert)
-        columns[key] = values if isinstance(values, pa.Array) else list(values)
+        columns[key] = values if convert is None else _converted(values, convert)
     return columns
 
 
-def _prestatie_texts_walked(declaratie: etree._Element, ns: dict[str, str]) -> list[tuple]:
-    """Per column (BSN, then _PRESTATIE_FIELDS) the texts, line by line: an element's text, None if empty."""
+def _prestatie_texts_walked(declaratie: etree._Element, ns: dict[str, str]) -> list[pa.Array]:
+    """Per column (BSN, then _PRESTATIE_FIELDS) the texts, line by line: an element's text, None if empty
+    (the BSN is read as findtext reads it: "" when empty)."""
     keys = [path.replace("m:", "").replace("b:", "") for _, path, _ in _PRESTATIE_FIELDS]
     lines = []
     for client in declaratie.iterfind("m:Clienten/m:Client", namespaces=ns):
@@ -265,76 +284,106 @@ def _prestatie_texts_walked(declaratie: etree._Element, ns: dict[str, str]) -> l
         for prestatie in client.iterfind("m:Prestaties/m:Prestatie", namespaces=ns):
             f = _flatten(prestatie)
             lines.append((bsn, *(f.get(key) for key in keys)))
-    return list(zip(*lines, strict=True)) if lines else [()] * (1 + len(keys))
+    columns = list(zip(*lines, strict=True)) if lines else [()] * (1 + len(keys))
+    return [pa.array(values, pa.string()) for values in columns]
 
 
-def _prestatie_texts_by_xslt(root: etree._Element, ns: dict[str, str]) -> list[tuple] | None:
-    """As _prestatie_texts_walked, by one XSLT pass in C: a large message's lines without a Python step per
-    element. None when the result could differ: a comment or processing instruction (an element's text
-    stops there, an XSLT value does not), or a value holding a separator."""
-    if root.xpath("boolean(//comment() | //processing-instruction())"):
+def _prestatie_texts_by_pattern(root: etree._Element, ns: dict[str, str], data: bytes) -> list[pa.Array] | None:
+    """As _prestatie_texts_walked, by one regular-expression pass over the message's bytes, after the parser
+    and the XSD accepted it: a large message's lines without a Python step per element or line.
+
+    Only for the plain form a generator writes, where the bytes say the same as the tree: UTF-8, no entity
+    or character references, comments, CDATA or processing instructions (every '<' opens or closes a
+    tag), namespaces declared on the root only, tags without attributes or spaces. Anything else, or a
+    Client or Prestatie the pattern does not match (the counts differ from the tree's), is None: the walk
+    reads that message.
+    """
+    if root.getroottree().docinfo.encoding.upper() not in ("UTF-8", "UTF8") or b"&" in data:
         return None
-    expected = int(root.xpath(f"count({_CLIENTS}/m:Prestaties/m:Prestatie)", namespaces=ns))
-    transform = _prestatie_transform(ns["m"], ns["b"])
-    text = str(transform(root, cell=etree.XSLT.strparam(_CELL), line=etree.XSLT.strparam(_LINE)))
-    if text.count(_LINE) != expected or text.count(_CELL) != expected * len(_PRESTATIE_FIELDS):
+    prefixes = {uri: prefix for prefix, uri in root.nsmap.items()}
+    if len(prefixes) != len(root.nsmap) or ns["m"] not in prefixes or ns["b"] not in prefixes:
         return None
-    lines = [line.split(_CELL) for line in text.split(_LINE)[:-1]]
-    if not lines:
-        return [()] * (1 + len(_PRESTATIE_FIELDS))
-    bsn, *fields = zip(*lines, strict=True)
-    # An empty element's text is None (the BSN is read as findtext reads it: "" when empty). The texts
-    # that stay texts become Arrow arrays here, the rest are converted from their texts.
-    return [
-        bsn,
-        *(
-            _texts_or_none(values) if convert is None else values
-            for values, (_, _, convert) in zip(fields, _PRESTATIE_FIELDS, strict=True)
-        ),
-    ]
-
-
-def _texts_or_none(values: tuple[str, ...]) -> pa.Array:
-    texts = pa.array(values, pa.string())
-    return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+    found = _prestatie_pattern(prefixes[ns["m"]], prefixes[ns["b"]]).findall(data)
+    # A match is a "<!", "<?" or "xmlns" outside the values (the first group), a Client's BSN (the second group
+    # holds its tag, the third its text) or a Prestatie (the other groups).
+    markers, client_tags, *texts = zip(*found, strict=True) if found else [()] * (3 + len(_PRESTATIE_FIELDS))
+    # Allowed: the XML declaration (the first match), then the root's namespace declarations, nothing else.
+    declared = int(data.startswith((b"<?xml", b"\xef\xbb\xbf<?xml")))
+    allowed = declared + len(root.nsmap)
+    if markers[:allowed] != (b"<?",) * declared + (b"xmlns",) * len(root.nsmap):
+        return None
+    # Every Client and every Prestatie of the tree must be a match. Clienten has Client children only (the XSD;
+    # no comments or processing instructions, see above).
+    clienten = root.find("m:Declaratie/m:Clienten", namespaces=ns)
+    clients, lines = (0 if clienten is None else len(clienten)), int(_line_count(ns["m"], ns["b"])(root))
+    found_markers, found_clients = len(markers) - markers.count(b""), len(client_tags) - client_tags.count(b"")
+    if found_markers != allowed or found_clients != clients or len(found) - allowed - clients != lines:
+        return None
+    is_client = pc.greater(pc.binary_length(pa.array(client_tags, pa.binary())), 0).slice(allowed)
+    is_line = pc.invert(is_client)
+    # Arrow checks that every value is UTF-8 text (the parser accepted the bytes as UTF-8, so it is).
+    bsn, *fields = (pa.array(values, pa.string()).slice(allowed) for values in texts)
+    bsn = pc.fill_null_forward(pc.if_else(is_client, bsn, pa.scalar(None, pa.string())))
+    return [bsn.filter(is_line), *(_texts_or_none(field.filter(is_line)) for field in fields)]
 
 
 @cache
-def _prestatie_transform(namespace: str, base_namespace: str) -> etree.XSLT:
-    cells = "".join(
-        f'<xsl:value-of select="$cell"/><xsl:value-of select="{path}"/>' for _, path, _ in _PRESTATIE_FIELDS
+def _prestatie_pattern(message_prefix: str | None, base_prefix: str | None) -> re.Pattern[bytes]:
+    """Matches a Client's <Bsn> or a whole <Prestatie>, in the element order of the XSD, and every "<!", "<?"
+    (comment, CDATA, processing instruction) or "xmlns" elsewhere: checked in the same pass over the bytes."""
+    space, text = r"[ \t\r\n]*", r"([^<&\r]*)"  # \r: the parser turns it into \n, so leave such values to the walk
+
+    def tag(path: str) -> tuple[str, str]:
+        prefix = message_prefix if path.startswith("m:") else base_prefix
+        name = re.escape(f"{prefix}:{path[2:]}" if prefix else path[2:])
+        return f"<{name}>", f"</{name}>"
+
+    def leaf(path: str, optional: bool = False) -> str:
+        opening, closing = tag(path)
+        element = f"{opening}{text}{closing}{space}"
+        return f"(?:{element})?" if optional else element
+
+    def group(path: str, *children: str) -> str:
+        opening, closing = tag(path)
+        return f"{opening}{space}{''.join(children)}{closing}{space}"
+
+    prestatie = group(
+        "m:Prestatie",
+        group("m:ProductReferentie", leaf("b:ReferentieNummer"), leaf("b:VorigReferentieNummer", optional=True)),
+        leaf("m:ToewijzingNummer"),
+        leaf("m:ProductCategorie"),
+        leaf("m:ProductCode"),
+        group("m:ProductPeriode", leaf("b:Begindatum"), leaf("b:Einddatum")),
+        leaf("m:GeleverdVolume"),
+        leaf("m:Eenheid"),
+        leaf("m:ProductTarief", optional=True),
+        group("m:IngediendBedrag", leaf("b:Bedrag"), leaf("b:DebetCredit")),
     )
-    stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
-        xmlns:m="{namespace}" xmlns:b="{base_namespace}">
-      <xsl:output method="text" encoding="UTF-8"/>
-      <xsl:param name="cell"/>
-      <xsl:param name="line"/>
-      <xsl:template match="/">
-        <xsl:for-each select="/*/{_CLIENTS}">
-          <xsl:variable name="bsn" select="m:Bsn"/>
-          <xsl:for-each select="m:Prestaties/m:Prestatie">
-            <xsl:value-of select="$bsn"/>{cells}<xsl:value-of select="$line"/>
-          </xsl:for-each>
-        </xsl:for-each>
-      </xsl:template>
-    </xsl:stylesheet>"""
-    return etree.XSLT(etree.fromstring(stylesheet), access_control=etree.XSLTAccessControl.DENY_ALL)
+    bsn_open, bsn_close = tag("m:Bsn")
+    return re.compile(f"(<[!?]|xmlns)|({bsn_open}){text}{bsn_close}|{prestatie}".encode())
 
 
-def _converted(texts, convert) -> list[object]:
+@cache
+def _line_count(namespace: str, base_namespace: str) -> etree.XPath:
+    """The tree's number of declaration lines, to check the pattern found every one."""
+    return etree.XPath(f"count({_CLIENTS}/m:Prestaties/m:Prestatie)", namespaces={"m": namespace, "b": base_namespace})
+
+
+def _texts_or_none(texts: pa.Array) -> pa.Array:
+    """An empty element's text is None, as lxml reads it."""
+    return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+
+
+def _converted(texts: pa.Array, convert) -> pa.Array:
     """Each distinct text converted once: dates and amounts repeat across a message's lines."""
-    memo: dict[str | None, object] = {}
-    values = []
-    for text in texts:
-        if text not in memo:
-            memo[text] = convert(text)
-        values.append(memo[text])
-    return values
+    encoded = pc.dictionary_encode(texts)
+    values = pa.array([convert(text) for text in encoded.dictionary.to_pylist()], _ARROW_TYPE[convert])
+    return values.take(encoded.indices)
 
 
 _EXTRACTORS = {
     "toewijzing": _toewijzingen,
-    "start_zorg": lambda root, ns, _namespace: _leveringen(root, ns, "StartProduct"),
-    "stop_zorg": lambda root, ns, _namespace: _leveringen(root, ns, "StopProduct"),
+    "start_zorg": lambda root, ns, _data: _leveringen(root, ns, "StartProduct"),
+    "stop_zorg": lambda root, ns, _data: _leveringen(root, ns, "StopProduct"),
     "declaratie_regel": _declaratie_regels,
 }

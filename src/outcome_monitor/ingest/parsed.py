@@ -68,7 +68,9 @@ class ParsedSubmission:
                 for part, by_row in self._problems.get(record_type, [])
                 for index, found in by_row.items()
             }
-            assembled[record_type] = (pa.concat_tables(parts), problems)
+            # One chunk per column (a bundle brings one per message): validation and writing run over
+            # contiguous arrays, and the table is copied once, here.
+            assembled[record_type] = (pa.concat_tables(parts).combine_chunks(), problems)
         return assembled
 
 

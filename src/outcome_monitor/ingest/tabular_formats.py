@@ -159,11 +159,15 @@ def _arrow_batches(table, header_lines: int, match: HeaderMatch) -> Iterator[Bat
     import pyarrow.compute as pc
 
     first_line = header_lines + 1
-    lengths = [pc.utf8_length(column) for column in table.columns]
-    filled = lengths[0]
-    for length in lengths[1:]:
-        filled = pc.max_element_wise(filled, length)
-    keep = pc.greater(filled, 0)  # blank lines and Excel's ';;;;' rows are no rows
+    # Blank lines and Excel's ';;;;' rows are no rows: empty in every column. Most files have none, and
+    # the first column already says so.
+    blank = None
+    for column in table.columns:
+        empty = pc.equal(column, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+        if not pc.any(blank).as_py():
+            break
+    keep = pc.invert(blank)
     if pc.all(keep).as_py():
         line_numbers = pa.array(range(first_line, first_line + table.num_rows), pa.int64())
     else:
