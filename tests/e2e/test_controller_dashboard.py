@@ -25,6 +25,7 @@ import pytest
 import yaml
 from conftest import ARTIFACTS, SupersetApi
 from playwright.sync_api import sync_playwright
+from superset_browser import log_in
 from test_roles_and_dashboards import _CHART_STATE_JS, CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_S, _render_problem
 
 from outcome_monitor.config import Paths
@@ -124,11 +125,7 @@ def test_controller_sees_every_chart_rendered_with_data(superset_server, demo_us
             context = browser.new_context(bypass_csp=True, viewport={"width": 1600, "height": 1000}, locale="nl-NL")
             context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
             page = context.new_page()
-            page.goto(f"{url}/login/")
-            page.locator('[data-test="username-input"]').fill(security.ROLE_CONTROLLER)
-            page.locator('[data-test="password-input"]').fill(demo_users[security.ROLE_CONTROLLER]["password"])
-            page.locator('[data-test="login-button"]').click()
-            page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+            log_in(page, url, security.ROLE_CONTROLLER, demo_users[security.ROLE_CONTROLLER]["password"])
 
             started = time.monotonic()
             page.goto(f"{url}/superset/dashboard/{security.CONTROLLER_DASHBOARD}/")

@@ -21,7 +21,8 @@ import duckdb
 import pytest
 import requests
 import yaml
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
+from superset_browser import log_in
 
 from outcome_monitor.stack import superset
 
@@ -189,14 +190,6 @@ def _chart_problem(state: dict[str, Any], expected: dict[str, Any]) -> str | Non
     return f"no render check for viz type {viz}"
 
 
-def _login(page: Page, url: str, username: str, password: str) -> None:
-    page.goto(f"{url}/login/")
-    page.locator('[data-test="username-input"]').fill(username)
-    page.locator('[data-test="password-input"]').fill(password)
-    page.locator('[data-test="login-button"]').click()
-    page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
-
-
 def test_council_dashboard_renders_every_chart_with_data(superset_server, warehouse, timings):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)")
@@ -240,7 +233,7 @@ def test_council_dashboard_renders_every_chart_with_data(superset_server, wareho
 
             context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), refuse)
             page = context.new_page()
-            _login(page, url, superset_server["username"], superset_server["password"])
+            log_in(page, url, superset_server["username"], superset_server["password"])
 
             started = time.monotonic()
             page.goto(f"{url}/superset/dashboard/{SLUG}/")

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from conftest import ARTIFACTS, SupersetApi
 from playwright.sync_api import sync_playwright
+from superset_browser import log_in
 
 from outcome_monitor.stack import superset_security as security
 
@@ -233,11 +234,7 @@ def test_each_dashboard_renders_every_chart_for_its_role(superset_server, demo_u
                 context = browser.new_context(bypass_csp=True, viewport={"width": 1600, "height": 1000}, locale="nl-NL")
                 context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
                 page = context.new_page()
-                page.goto(f"{url}/login/")
-                page.locator('[data-test="username-input"]').fill(username)
-                page.locator('[data-test="password-input"]').fill(demo_users[username]["password"])
-                page.locator('[data-test="login-button"]').click()
-                page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+                log_in(page, url, username, demo_users[username]["password"])
 
                 started = time.monotonic()
                 page.goto(f"{url}/superset/dashboard/{slug}/")
