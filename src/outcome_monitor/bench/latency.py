@@ -220,15 +220,20 @@ def _seconds(later: float | None, earlier: float | None) -> float | None:
     return None if later is None or earlier is None else round(later - earlier, 2)
 
 
+def observed_claim(seen: dict[str, Any], marks: dict[str, float]) -> float | None:
+    """When the watcher claimed the file. The poll sees it late by up to one poll round, which under
+    load can outlast the watcher's own announcement: the claim cannot have come after that."""
+    claimed = seen.get("claimed")
+    if claimed is not None and marks.get("announced") is not None:
+        claimed = min(claimed, marks["announced"])
+    return claimed
+
+
 def drop_report(
     declaration: MonthlyDeclaration, seen: dict[str, Any], marks: dict[str, float], dbt: dict[str, Any], paths: Paths
 ) -> dict[str, Any]:
     t0 = seen["dropped"]
-    # A polled mark is late by up to one poll round (which, under load, can outlast the watcher's own
-    # announcement): the claim cannot have come after the announcement Airflow recorded.
-    claimed = seen.get("claimed")
-    if claimed is not None and marks.get("announced") is not None:
-        claimed = min(claimed, marks["announced"])
+    claimed = observed_claim(seen, marks)
     stages = {
         "detected": _seconds(marks.get("announced", claimed), t0),
         "ingested": _seconds(seen.get("ingested"), t0),
