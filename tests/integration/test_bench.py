@@ -102,3 +102,21 @@ def test_copies_keep_the_relations_so_the_published_figures_scale(bench_run: dic
     assert per_tile[True] == pytest.approx(per_tile[False], rel=0.02)
     assert accepted[True] == pytest.approx(accepted[False], abs=0.02)
     assert accepted[True] > 0.8
+
+
+def test_a_resumed_run_keeps_the_stages_measured_before(bench_run: dict) -> None:
+    """A national run takes hours: a second run in the same home with --resume measures nothing again."""
+    first = bench_run["results"]
+    work, out = bench_run["work"], bench_run["work"] / "resumed.json"
+    env = {**os.environ, "OUTCOME_MONITOR_PSEUDONYM_KEY": "test-sleutel", "TMPDIR": str(work)}
+    result = subprocess.run(
+        [sys.executable, "-m", "outcome_monitor.bench.pipeline", "--scale", "0.0001", "--file-period", "year",
+         "--data-root", str(work / "data"), "--out", str(out), "--skip-latency", "--home", first["home"],
+         "--resume"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.count("hervat") == 5  # ingest, dbt, checks, publish, bare
+    resumed = json.loads(out.read_text(encoding="utf-8"))
+    assert resumed["full_rebuild"] == first["full_rebuild"]
+    assert resumed["details"] == first["details"]

@@ -1,10 +1,23 @@
-"""Every self-contained row rule: one row that breaks it, and a clean row that does not."""
+"""Every self-contained row rule: one row that breaks it, and a clean row that does not.
+
+Each test runs with both rule engines: Great Expectations (AUTO, for a file this small) and DuckDB.
+"""
 
 from datetime import date
 
 import pytest
 
-from outcome_monitor.validation.row_checks import check_rows
+from outcome_monitor.validation.row_checks import RULE_ENGINES, check_rows
+
+ENGINE = {"name": None}
+
+
+@pytest.fixture(autouse=True, params=RULE_ENGINES)
+def rule_engine(request):
+    ENGINE["name"] = request.param
+    yield request.param
+    ENGINE["name"] = None
+
 
 CLEAN_LINE = {
     "domein": "jeugd",
@@ -27,7 +40,7 @@ CLEAN_LINE = {
 
 
 def codes_of(record_type: str, rows: list[dict]) -> list[list[str]]:
-    return check_rows(record_type, rows).codes_per_row
+    return check_rows(record_type, rows, ENGINE["name"]).codes_per_row
 
 
 @pytest.mark.parametrize(
@@ -98,3 +111,8 @@ def test_toewijzing_without_end_date_is_fine_and_backwards_is_not():
     }
     backwards = dict(toewijzing, einddatum=date(2025, 1, 1), eenheid="04")
     assert codes_of("toewijzing", [toewijzing, backwards]) == [[], ["OM104"]]
+
+
+def test_an_unknown_rule_engine_is_refused():
+    with pytest.raises(ValueError, match="rule engine"):
+        check_rows("declaratie_regel", [CLEAN_LINE], "pandas")

@@ -39,58 +39,120 @@ from outcome_monitor.bench.scale_data import DEFAULT_ROOT, FILE_PERIODS, ensure_
 INGEST_STEPS = ("archive", "parse", "validate", "pseudonymise", "sort", "write", "overig")
 BUILD_STAGES = ("dbt", "checks", "publish")
 NOT_RUN = "niet gemeten"
+STAGES_FILE = "bench-stages.json"  # in the run's home: the stages measured so far (see run's resume)
 SKIPPED = "overgeslagen"
 
 
 # --- the stages, each run in a child process ----------------------------------------------------------
 
 
-def stage_ingest(home: Path, manifest: dict[str, Any], validate_with: str = "product") -> dict[str, Any]:
-    from outcome_monitor.bench.memory import OUTSIDE_STEPS, SampledTimings, process_peak_mb
+def stage_ingest(home: Path, manifest: dict[str, Any], rule_engine: str = "duckdb", workers: int = 1) -> dict[str, Any]:
+    """Every inbox file through ``ingest_file``, by `workers` processes at once (Airflow's workers do the same).
+
+    Per step, the workers' seconds are added up (``steps_worker_seconds``) and, so that the steps add up
+    to the stage's wall time, scaled by wall / their sum (``steps_seconds``).
+    """
+    import multiprocessing
+
+    from outcome_monitor.bench.memory import process_peak_mb
 
     started = time.perf_counter()
     import great_expectations  # noqa: F401 - imported once by a warm worker, so timed apart
 
+    import outcome_monitor.ingest  # noqa: F401
+
+    imported = time.perf_counter()
+    shares = _balanced_shares(list(inbox_files(manifest)), workers)
+    began = time.perf_counter()
+    if workers == 1:
+        parts = [_ingest_share(home, shares[0], rule_engine)]
+    else:
+        # Forked after the imports above, as Airflow's warm workers are.
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.starmap(_ingest_share, [(home, share, rule_engine) for share in shares])
+    seconds = time.perf_counter() - began
+    counts = {key: sum(part["counts"][key] for part in parts) for key in ("files", "received", "accepted", "rejected")}
+    worker_steps: dict[str, float] = {}
+    steps_peak: dict[str, int] = {}
+    for part in parts:
+        for name, value in part["steps_seconds"].items():
+            worker_steps[name] = worker_steps.get(name, 0.0) + value
+        for name, value in part["steps_peak_mb"].items():
+            steps_peak[name] = steps_peak.get(name, 0) + value  # the workers run side by side
+    busy = sum(worker_steps.values())
+    scale = seconds / busy if busy else 0.0
+    return {
+        "seconds": round(seconds, 2),
+        "import_seconds": round(imported - started, 2),
+        # Side by side, the workers' peaks add up (an upper bound: forked pages are shared).
+        "peak_mb": max(process_peak_mb(), sum(part["peak_mb"] for part in parts)),
+        "workers": workers,
+        "steps_seconds": {name: round(value * scale, 2) for name, value in worker_steps.items()},
+        "steps_worker_seconds": {name: round(value, 2) for name, value in worker_steps.items()},
+        "steps_peak_mb": steps_peak,
+        **counts,
+        "lines_per_second": round(counts["received"] / seconds) if seconds else None,
+        "statuses": _added(part["statuses"] for part in parts),
+        "rows_by_record_type": _added(part["rows_by_record_type"] for part in parts),
+        "rule_engine": rule_engine,
+    }
+
+
+def _balanced_shares(files: list[Path], workers: int) -> list[list[Path]]:
+    """`files` split into `workers` lists of about equal bytes (largest first to the lightest share)."""
+    shares: list[list[Path]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for path in sorted(files, key=lambda p: p.stat().st_size, reverse=True):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(path)
+        loads[lightest] += path.stat().st_size
+    order = {path: index for index, path in enumerate(files)}
+    return [sorted(share, key=order.__getitem__) for share in shares]
+
+
+def _ingest_share(home: Path, files: list[Path], rule_engine: str) -> dict[str, Any]:
+    from outcome_monitor.bench.memory import OUTSIDE_STEPS, SampledTimings, process_peak_mb
     from outcome_monitor.config import Paths
     from outcome_monitor.ingest import ingest_file
-    from outcome_monitor.validation import row_checks
+    from outcome_monitor.raw_zone import sync_all
 
-    if validate_with == "sql":
-        # Experiment: the product's DuckDB translation of the suites for every size, not only > GX_MAX_ROWS.
-        if not hasattr(row_checks, "GX_MAX_ROWS"):
-            raise RuntimeError("--validate-with sql: row_checks.GX_MAX_ROWS bestaat niet meer; pas de benchmark aan")
-        row_checks.GX_MAX_ROWS = -1
-    imported = time.perf_counter()
     paths = Paths(home)
     timings = SampledTimings().start()
     counts = {"files": 0, "received": 0, "accepted": 0, "rejected": 0}
     statuses: dict[str, int] = {}
     by_record_type: dict[str, int] = {}
     began = time.perf_counter()
-    for path in inbox_files(manifest):
-        report = ingest_file(path, paths, timings=timings)
+    for path in files:
+        # As a replay: a bulk write into a fresh raw zone, synced once at the end.
+        report = ingest_file(path, paths, timings=timings, rule_engine=rule_engine, durable=False)
         counts["files"] += 1
         for key in ("received", "accepted", "rejected"):
             counts[key] += report["counts"][key]
         statuses[report["status"]] = statuses.get(report["status"], 0) + 1
         for record_type, split in report["counts"].get("by_record_type", {}).items():
             by_record_type[record_type] = by_record_type.get(record_type, 0) + sum(split.values())
+    with timings.step("write"):
+        sync_all()
     seconds = time.perf_counter() - began
     timings.stop()
     steps = dict(timings.seconds)
     steps[OUTSIDE_STEPS] = max(0.0, seconds - sum(steps.values()))  # reports, manifests, file handling
     return {
-        "seconds": round(seconds, 2),
-        "import_seconds": round(imported - started, 2),
-        "peak_mb": process_peak_mb(),
-        "steps_seconds": {name: round(value, 2) for name, value in steps.items()},
-        "steps_peak_mb": timings.peak_mb(),
-        **counts,
-        "lines_per_second": round(counts["received"] / seconds) if seconds else None,
+        "counts": counts,
         "statuses": statuses,
         "rows_by_record_type": by_record_type,
-        "validate_with": validate_with,
+        "steps_seconds": steps,
+        "steps_peak_mb": timings.peak_mb(),
+        "peak_mb": process_peak_mb(),
     }
+
+
+def _added(dicts) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for figures in dicts:
+        for key, value in figures.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def stage_dbt(home: Path) -> dict[str, Any]:
@@ -210,7 +272,7 @@ def _child_main(stage: str, home: Path, spec: Path) -> int:
     given = json.loads(spec.read_text(encoding="utf-8"))
     manifest, options = given["manifest"], given["options"]
     runners = {
-        "ingest": lambda: stage_ingest(home, manifest, options.get("validate_with", "product")),
+        "ingest": lambda: stage_ingest(home, manifest, options["rule_engine"], options["ingest_workers"]),
         "dbt": lambda: stage_dbt(home),
         "checks": lambda: stage_checks(home),
         "publish": lambda: stage_publish(home),
@@ -286,8 +348,18 @@ def run(
     keep_home: bool = False,
     note: str = "",
     file_period: str = "month",
-    validate_with: str = "product",
+    rule_engine: str = "duckdb",
+    ingest_workers: int = 1,
+    resume: bool = False,
+    latency_drops: int = 5,
 ) -> dict[str, Any]:
+    """One benchmark run; with `resume` (and a `home`), stages measured earlier in that home are kept.
+
+    A national run takes hours: each stage's figures are saved in ``<home>/bench-stages.json`` as soon
+    as it ends, so a run that stops half-way resumes at the stage that did not finish.
+    """
+    if resume and home is None:
+        raise ValueError("--resume: geef --home, de map van de eerdere run")
     machine = machine_facts()
     plan = plan_for(scale, seed, file_period)
     started = time.perf_counter()
@@ -298,15 +370,23 @@ def run(
     own_home = home is None
     home = Path(tempfile.mkdtemp(prefix="bench-home-")) if own_home else home
     home.mkdir(parents=True, exist_ok=True)
-    stages: dict[str, Any] = {}
+    saved = home / STAGES_FILE
+    stages: dict[str, Any] = json.loads(saved.read_text(encoding="utf-8")) if resume and saved.exists() else {}
     try:
         for stage in ("ingest", *BUILD_STAGES, "bare"):
+            if stage in stages:
+                print(f"[bench] {stage}: hervat, gemeten in een eerdere run ({stages[stage]['seconds']} s)", flush=True)
+                continue
             print(f"[bench] {stage} ...", flush=True)
-            stages[stage] = _run_child(stage, home, manifest, {"validate_with": validate_with})
+            options = {"rule_engine": rule_engine, "ingest_workers": ingest_workers}
+            stages[stage] = _run_child(stage, home, manifest, options)
+            saved.write_text(json.dumps(stages, indent=2), encoding="utf-8")
             print(f"[bench] {stage}: {stages[stage]['seconds']} s, piek {stages[stage]['peak_mb']} MB", flush=True)
         # Charts first: the latency drops add submissions (and months) to the warehouse.
         charts = _optional_measure("charts", "measure_chart_queries", charts_headline, home, skip_latency)
-        latency = _optional_measure("latency", "measure_event_latency", latency_headline, home, skip_latency, drops=5)
+        latency = _optional_measure(
+            "latency", "measure_event_latency", latency_headline, home, skip_latency, drops=latency_drops
+        )
     except Exception as exc:
         # What was measured before the failure is kept: an ingest of a large scale costs minutes.
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -364,7 +444,8 @@ def summarise(plan, manifest, machine, stages, latency, charts, data_seconds, ca
             "peak_mb": max(ingest["peak_mb"], *(stages[s]["peak_mb"] for s in BUILD_STAGES)),
             "stages": table,
             "import_seconds": {s: stages[s]["import_seconds"] for s in ("ingest", "dbt", "checks")},
-            "validate_with": ingest["validate_with"],
+            "rule_engine": ingest["rule_engine"],
+            "ingest_workers": ingest["workers"],
         },
         "bare_duckdb": {
             "seconds": bare["seconds"],
@@ -416,8 +497,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, help="OUTCOME_MONITOR_HOME to build in (default: a fresh temp folder)")
     parser.add_argument("--keep-home", action="store_true", help="keep the temp home (raw zone, warehouse)")
     parser.add_argument("--skip-latency", action="store_true", help="no event latency and chart queries")
-    parser.add_argument("--validate-with", choices=("product", "sql"), default="product",
-                        help="sql: experiment, the DuckDB route of the suites for every file size")  # fmt: skip
+    parser.add_argument("--rule-engine", choices=("duckdb", "auto"), default="duckdb",
+                        help="duckdb: the row suites in DuckDB for every file, as a replay does; "
+                             "auto: Great Expectations up to 50,000 rows, as a file arriving alone")  # fmt: skip
+    parser.add_argument("--ingest-workers", type=int, default=os.cpu_count() or 1,
+                        help="processes ingesting side by side (default: one per core)")  # fmt: skip
+    parser.add_argument("--resume", action="store_true",
+                        help="with --home: keep the stages an earlier run in that home measured")  # fmt: skip
+    parser.add_argument("--latency-drops", type=int, default=5, help="declarations dropped for the event latency")
     parser.add_argument("--note", default="", help="free text stored with the results (e.g. 'machine shared')")
     parser.add_argument("--child", nargs=3, metavar=("STAGE", "HOME", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -35,7 +35,7 @@ from outcome_monitor.ingest.tabular import PROBLEM_TITLES as CELL_PROBLEMS
 from outcome_monitor.ingest.tabular import TabularParse, collector_paused, is_tabular, parse_tabular
 from outcome_monitor.raw_schema import SCHEMAS
 from outcome_monitor.raw_zone import AlreadyCommitted, commit_submission, read_document
-from outcome_monitor.validation.row_checks import RowCheckResult, check_rows
+from outcome_monitor.validation.row_checks import AUTO, RowCheckResult, check_rows
 
 ACCEPTED, REJECTED = "geaccepteerd", "afgewezen"
 PARSE_THREADS = min(2, os.cpu_count() or 1)
@@ -78,12 +78,16 @@ def ingest_file(
     submitted_by: str | None = None,
     from_archive: bool = False,
     timings: IngestTimings | None = None,
+    rule_engine: str = AUTO,
+    durable: bool = True,
 ) -> dict[str, Any]:
     """Ingest `path`; return the feedback report (also written to ``feedback/``).
 
     `submitted_by` is who delivered the file (the submission service records the token's provider
     or municipality in ``uploads/<submission_id>.json``; that record is used when not given).
     `from_archive` marks a replay: `path` is already the archived copy, so no new receipt is made.
+    `rule_engine` (row_checks.RULE_ENGINES) evaluates the row suites; both give the same verdicts.
+    `durable=False` leaves syncing the raw zone to a bulk caller (raw_zone.commit_submission).
     """
     timings = timings or IngestTimings()
     received_at = received_at or datetime.now(UTC)
@@ -117,7 +121,7 @@ def ingest_file(
     tables: dict[str, dict[str, pa.Table]] = {}
     for record_type, (table, problems) in assembled.items():
         with timings.step("validate"):
-            result = check_rows(record_type, table)
+            result = check_rows(record_type, table, rule_engine)
             codes_by_row = _codes_by_row(result, problems)
         with timings.step("pseudonymise"):
             table = _pseudonymised(table, key)
@@ -165,7 +169,8 @@ def ingest_file(
     try:
         with timings.step("write"):
             # The report goes in with the rows: a submission is never committed without its report.
-            commit_submission(paths, submission_id, tables, {"report": report, "manifest": manifest})
+            documents = {"report": report, "manifest": manifest}
+            commit_submission(paths, submission_id, tables, documents, durable=durable)
     except AlreadyCommitted:
         return _duplicate(paths, base)
     write_report(report, paths.feedback)
