@@ -115,6 +115,9 @@ def test_close_late_submission_reopen_and_close_again(region, home, tmp_path):
     close_seconds = time.perf_counter() - started
     print(f"\nclose-year 2025: {close_seconds:.1f} s, {json.dumps(closed['durations_seconds'])}")
     first_id = closed["snapshot_id"]
+    # The close builds in a workspace of its own, never in the transform's build/warehouse.next.duckdb.
+    assert (paths.build / "close" / "dbt" / "target" / "run_results.json").exists()
+    assert not (paths.build / "dbt" / "target" / "run_results.json").exists()
     snapshot = load_snapshot(layout, 2025, first_id)
     assert verify_snapshot(snapshot) == []
     assert {"rpt_controller__reconciliatie", "rpt_controller__bevindingen"} <= set(snapshot.tables)

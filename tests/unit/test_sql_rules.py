@@ -37,7 +37,10 @@ def _pools(suite: dict) -> dict[str, list]:
                 outside = ["ZZ", "0"]
             add(kwargs["column"], values + outside)
         elif kind == "expect_column_values_to_match_regex":
-            add(kwargs["column"], ["12345678", "1234567", "*", "2025", "2025-H2", "2025-H3", "abc", "01", "T0"])
+            add(
+                kwargs["column"],
+                ["12345678", "1234567", "*", "2025", "2025-H2", "2025-H3", "abc", "01", "T0", "12345678\n"],
+            )
         elif kind == "expect_column_values_to_be_between":
             low, high = kwargs.get("min_value"), kwargs.get("max_value")
             edges = [v for bound in (low, high) if bound is not None for v in (bound - 1, bound, bound + 1)]

@@ -193,8 +193,6 @@ def stage_checks(home: Path) -> dict[str, Any]:
     from outcome_monitor.bench.memory import process_peak_mb
 
     started = time.perf_counter()
-    import great_expectations  # noqa: F401 - imported once by a warm worker, so timed apart
-
     from outcome_monitor.build import check_marts, next_warehouse_path
     from outcome_monitor.config import Paths
 

@@ -1,6 +1,8 @@
 """Run a Great Expectations suite from ``expectations/`` on a pandas DataFrame.
 
-Great Expectations' SQL route does not work on DuckDB, so every suite runs on pandas. The suite
+Great Expectations' SQL route does not work on DuckDB, so GX runs the suites on pandas: the ingest
+suites of a submission that arrives on its own (``row_checks``). Bulk and large files and the mart
+suites run on the DuckDB translation (``sql_rules``, ``mart_rules``), proven equal by the tests. The suite
 files are plain GX 1.x JSON with two additions this module resolves before GX sees them:
 
 - each expectation's ``meta`` carries ``code``, ``severity`` and ``message`` (Dutch), so a failed
