@@ -297,9 +297,12 @@ def charts_headline(figures: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _optional_measure(module: str, function: str, headline, home: Path, skip: bool, **kwargs: Any) -> dict[str, Any]:
+def _optional_measure(
+    module: str, function: str, headline, home: Path, skip: str | None, **kwargs: Any
+) -> dict[str, Any]:
+    """The figures of bench.<module>.<function>, or why they were not measured (`skip`: the option that said so)."""
     if skip:
-        return {"status": SKIPPED, "reason": "--skip-latency: niet gevraagd in deze run"}
+        return {"status": SKIPPED, "reason": f"{skip}: niet gevraagd in deze run"}
     if importlib.util.find_spec(f"outcome_monitor.bench.{module}") is None:
         return {"status": NOT_RUN, "reason": f"outcome_monitor.bench.{module} bestaat (nog) niet"}
     from importlib import import_module
@@ -381,9 +384,11 @@ def run(
             saved.write_text(json.dumps(stages, indent=2), encoding="utf-8")
             print(f"[bench] {stage}: {stages[stage]['seconds']} s, piek {stages[stage]['peak_mb']} MB", flush=True)
         # Charts first: the latency drops add submissions (and months) to the warehouse.
-        charts = _optional_measure("charts", "measure_chart_queries", charts_headline, home, skip_latency)
+        skip = "--skip-latency" if skip_latency else None
+        charts = _optional_measure("charts", "measure_chart_queries", charts_headline, home, skip)
+        skip = skip or ("--latency-drops 0" if latency_drops == 0 else None)
         latency = _optional_measure(
-            "latency", "measure_event_latency", latency_headline, home, skip_latency, drops=latency_drops
+            "latency", "measure_event_latency", latency_headline, home, skip, drops=latency_drops
         )
     except Exception as exc:
         # What was measured before the failure is kept: an ingest of a large scale costs minutes.
@@ -502,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes ingesting side by side (default: one per core)")  # fmt: skip
     parser.add_argument("--resume", action="store_true",
                         help="with --home: keep the stages an earlier run in that home measured")  # fmt: skip
-    parser.add_argument("--latency-drops", type=int, default=5, help="declarations dropped for the event latency")
+    parser.add_argument("--latency-drops", type=int, default=5,
+                        help="declarations dropped for the event latency (0: chart queries only)")  # fmt: skip
     parser.add_argument("--note", default="", help="free text stored with the results (e.g. 'machine shared')")
     parser.add_argument("--child", nargs=3, metavar=("STAGE", "HOME", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
